@@ -1,0 +1,206 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { ExecutionArgs } from 'graphql';
+import type { Config } from './config.ts';
+import { createDb, type Db, type DbOptions } from './db/client.ts';
+import { migrateDatabase } from './db/migrate.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+import { createLogger, type Logger } from './lib/logger.ts';
+import { getSchema } from './graphql/schema.ts';
+import { createContext, type AppDeps, type Context, type PresentedCredentials } from './context.ts';
+import { authenticate } from './modules/auth/auth.service.ts';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export type AppOptions = {
+  clock?: Clock;
+  logger?: Logger;
+  db?: DbOptions;
+};
+
+export type App = {
+  deps: AppDeps;
+  /** Applies migrations, then listens. Resolves with the bound port (PORT=0 picks a free one). */
+  start(): Promise<{ port: number; url: string }>;
+  /** Stops accepting work, closes sockets and the database. Safe to call twice. */
+  stop(): Promise<void>;
+};
+
+type ServerContext = { req: IncomingMessage; res: ServerResponse };
+type WsInit = { connectionParams?: Record<string, unknown>; extra?: { request: IncomingMessage } };
+
+function header(req: IncomingMessage, name: string): string | null {
+  const v = req.headers[name];
+  return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+/** Credentials from connection_init: `{ authorization: "Bearer …" }`, `{ token }` or `{ apiKey }`. */
+function wsCredentials(params: Record<string, unknown> | undefined): PresentedCredentials {
+  const p = params ?? {};
+  const token = str(p.token);
+  return {
+    authorization: str(p.authorization) ?? str(p.Authorization) ?? (token ? `Bearer ${token}` : null),
+    apiKey: str(p.apiKey) ?? str(p['x-api-key']),
+  };
+}
+
+export function createApp(config: Config, options: AppOptions = {}): App {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  const db: Db = createDb(config.databaseUrl, options.db);
+  const deps: AppDeps = { config, db, clock, logger };
+
+  const clientAddress = (req: IncomingMessage): string | null => {
+    const forwarded = config.trustProxy ? header(req, 'x-forwarded-for')?.split(',')[0]?.trim() : undefined;
+    return (forwarded || req.socket.remoteAddress || null)?.slice(0, 64) ?? null;
+  };
+  const requestId = (req: IncomingMessage): string => {
+    const given = header(req, 'x-request-id');
+    return given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+  };
+
+  const yoga: YogaServerInstance<ServerContext, Context> = createYoga<ServerContext, Context>({
+    schema: getSchema(),
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    graphiql: config.graphiql ? { title: 'vaultgate', subscriptionsProtocol: 'WS' } : false,
+    // Never reveal internals: unexpected errors become "Unexpected error." in every environment.
+    maskedErrors: { isDev: false },
+    logging: {
+      debug: (...args) => logger.debug({ yoga: args.map(String) }),
+      info: (...args) => logger.info({ yoga: args.map(String) }),
+      warn: (...args) => logger.warn({ yoga: args.map(String) }),
+      error: (...args) =>
+        logger.error({ err: args.find((a) => a instanceof Error), yoga: args.filter((a) => !(a instanceof Error)).map(String) }),
+    },
+    context: async (init) => {
+      const ws = init as unknown as WsInit;
+      if (ws.connectionParams !== undefined && ws.extra?.request) {
+        return createContext(deps, wsCredentials(ws.connectionParams), {
+          clientAddress: clientAddress(ws.extra.request),
+          userAgent: header(ws.extra.request, 'user-agent'),
+        });
+      }
+      const req = init.req;
+      return createContext(
+        deps,
+        { authorization: init.request.headers.get('authorization'), apiKey: init.request.headers.get('x-api-key') },
+        { clientAddress: clientAddress(req), userAgent: init.request.headers.get('user-agent'), requestId: requestId(req) },
+      );
+    },
+  });
+
+  const server: Server = createServer(async (req, res) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      logger.info(
+        { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) },
+        'request',
+      );
+    });
+    const path = req.url?.split('?')[0];
+    if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      try {
+        await db.$queryRawUnsafe('SELECT 1');
+        return json(res, 200, { status: 'ready' });
+      } catch {
+        return json(res, 503, { status: 'unavailable' });
+      }
+    }
+    return yoga.requestListener(req, res);
+  });
+
+  const wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
+  const wsServer = useServer<Record<string, unknown>>(
+    {
+      // Credentials are checked in connection_init; returning false closes the socket with 4403 Forbidden.
+      onConnect: async (ctx) => {
+        const creds = wsCredentials(ctx.connectionParams);
+        if (!creds.authorization && !creds.apiKey) return false;
+        try {
+          const m = /^Bearer\s+(\S+)$/i.exec(creds.authorization ?? '');
+          const principal = await authenticate(deps, { bearer: m ? m[1] : null, apiKey: creds.apiKey ?? null });
+          return principal.kind !== 'anonymous';
+        } catch {
+          return false;
+        }
+      },
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      onSubscribe: async (ctx, _id, payload) => {
+        const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
+        const document = enveloped.parse(payload.query);
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema: enveloped.schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+      },
+    },
+    wss,
+  );
+
+  let stopped: Promise<void> | undefined;
+
+  return {
+    deps,
+    async start() {
+      const { applied } = await migrateDatabase(config.databaseUrl, { log: (msg) => logger.info(msg) });
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+      if (config.databaseProvider === 'sqlite') {
+        // WAL lets readers proceed while one writer commits.
+        await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+      }
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const port = (server.address() as AddressInfo).port;
+      const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}${GRAPHQL_PATH}`;
+      logger.info({ url, database: config.databaseProvider }, 'vaultgate listening');
+      return { port, url };
+    },
+    stop() {
+      stopped ??= (async () => {
+        await wsServer.dispose();
+        for (const client of wss.clients) client.close(1001, 'Server shutting down');
+        wss.close();
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+          force.unref();
+          server.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          server.closeIdleConnections();
+        });
+        await yoga.dispose?.();
+        await db.$disconnect();
+        logger.info('vaultgate stopped');
+      })();
+      return stopped;
+    },
+  };
+}
+
+function json(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config.ts';
+import type { Db } from './db/client.ts';
+import type { Clock } from './lib/clock.ts';
+import type { Logger } from './lib/logger.ts';
+import { UnauthenticatedError } from './lib/errors.ts';
+import { Policy } from './policy/policy.ts';
+import { authenticate } from './modules/auth/auth.service.ts';
+
+/** What the app is made of; built once by app.ts. */
+export type AppDeps = {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+};
+
+/** Facts about the caller's connection, recorded with sessions and (later) access records. */
+export type RequestMeta = {
+  requestId: string;
+  clientAddress: string | null;
+  userAgent: string | null;
+};
+
+export type Context = AppDeps & {
+  policy: Policy;
+  request: RequestMeta;
+};
+
+/** Credentials as presented, from HTTP headers or a WebSocket connection_init payload. */
+export type PresentedCredentials = {
+  authorization?: string | null;
+  apiKey?: string | null;
+};
+
+/**
+ * One context factory for HTTP and WebSocket. A presented but invalid credential is an error (401), not a
+ * silent downgrade to anonymous: a client with an expired token should be told, not shown an empty world.
+ */
+export async function createContext(
+  deps: AppDeps,
+  credentials: PresentedCredentials,
+  meta: Omit<RequestMeta, 'requestId'> & { requestId?: string },
+): Promise<Context> {
+  let bearer: string | null = null;
+  if (credentials.authorization) {
+    const match = /^Bearer\s+(\S+)$/i.exec(credentials.authorization.trim());
+    if (!match) throw new UnauthenticatedError('The Authorization header must be "Bearer <token>".');
+    bearer = match[1];
+  }
+  const principal = await authenticate(deps, { bearer, apiKey: credentials.apiKey ?? null });
+  return {
+    ...deps,
+    policy: new Policy(principal),
+    request: { requestId: meta.requestId ?? randomUUID(), clientAddress: meta.clientAddress, userAgent: meta.userAgent },
+  };
+}

@@ -1,0 +1,90 @@
+import SchemaBuilder from '@pothos/core';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import type PrismaTypes from '../generated/pothos-types.ts';
+import { getDatamodel } from '../generated/pothos-types.ts';
+import type { Context } from '../context.ts';
+import type { Action } from '../policy/actions.ts';
+
+/**
+ * Plugins and options only; types are declared in the modules. Order matters: scope-auth runs first so that
+ * nothing resolves before authorization; errors wraps resolvers before prisma shapes their queries.
+ */
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: {
+    /** Anyone, signed in or not (sign-in, bootstrap). */
+    public: boolean;
+    /** Any valid session or API key. */
+    authenticated: boolean;
+    /** The policy grants this action somewhere; the service then asserts it for the specific object. */
+    can: Action;
+  };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    ID: { Input: string; Output: string | number };
+  };
+  DefaultFieldNullability: false;
+}>({
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    treatErrorsAsUnauthorized: false,
+    unauthorizedError: (_parent, context) =>
+      context.policy.isAuthenticated ? 'Not found, or not allowed.' : 'Sign in first.',
+    authScopes: (context) => ({
+      public: true,
+      authenticated: context.policy.isAuthenticated,
+      can: (action) => context.policy.canSomewhere(action),
+    }),
+  },
+  errors: {
+    directResult: true,
+    defaultUnionOptions: {
+      name: ({ fieldName }) => `${fieldName.charAt(0).toUpperCase()}${fieldName.slice(1)}Result`,
+    },
+  },
+  prisma: {
+    client: (ctx) => ctx.db,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: null,
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: {
+      authScopes: { authenticated: true },
+      description: 'Fetches any object by its global id; null when it does not exist or the viewer may not see it.',
+    },
+    nodesQueryOptions: {
+      authScopes: { authenticated: true },
+      description: 'Fetches objects by global id; each entry is null when missing or not visible to the viewer.',
+    },
+    nodeTypeOptions: { description: 'An object with a global id.' },
+    defaultConnectionTypeOptions: { description: 'A page of results (Relay connection).' },
+    defaultEdgeTypeOptions: { description: 'One result in a page, with its cursor.' },
+    edgesFieldOptions: { description: 'The results in this page.' },
+    pageInfoFieldOptions: { description: 'Where this page sits within all results.' },
+    cursorFieldOptions: { description: 'Opaque cursor: pass it as `after` to read the next page.' },
+    nodeFieldOptions: { description: 'The result.' },
+    hasNextPageFieldOptions: { description: 'Whether more results follow this page.' },
+    hasPreviousPageFieldOptions: { description: 'Whether results precede this page.' },
+    startCursorFieldOptions: { description: 'Cursor of the first result in this page.' },
+    endCursorFieldOptions: { description: 'Cursor of the last result in this page.' },
+    firstArgOptions: { description: 'Page size (from the start, or after `after`).' },
+    lastArgOptions: { description: 'Page size from the end (or before `before`).' },
+    afterArgOptions: { description: 'Return results after this cursor.' },
+    beforeArgOptions: { description: 'Return results before this cursor.' },
+    idFieldOptions: { description: 'Global id.' },
+    pageInfoTypeOptions: { description: 'Where a page sits within a connection.' },
+  },
+});
+
+builder.queryType({ description: 'Entry points for reading.' });
+builder.mutationType({ description: 'Entry points for changing state. Expected refusals are typed results, not errors.' });

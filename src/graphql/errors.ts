@@ -1,0 +1,61 @@
+import {
+  AlreadyExistsError,
+  BootstrapClosedError,
+  InvalidCredentialsError,
+  LastAdminError,
+  ValidationError,
+  type FieldIssue,
+} from '../lib/errors.ts';
+import { builder } from './builder.ts';
+
+/** The schema side of the typed errors in lib/errors.ts. */
+export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
+  description: 'An expected refusal. Every typed error implements it, so clients can always read a message.',
+  fields: (t) => ({
+    message: t.exposeString('message', { description: 'What went wrong, written for people.' }),
+  }),
+});
+
+const FieldIssueRef = builder.objectRef<FieldIssue>('FieldError').implement({
+  description: 'One invalid input field.',
+  fields: (t) => ({
+    path: t.exposeStringList('path', { description: 'Path of the field within the input, e.g. ["input", "email"].' }),
+    message: t.exposeString('message', { description: 'Why the value was refused.' }),
+  }),
+});
+
+builder.objectType(ValidationError, {
+  name: 'ValidationError',
+  description: 'The input was refused; nothing was changed. `fieldErrors` names each bad field.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    fieldErrors: t.field({ type: [FieldIssueRef], description: 'Each invalid field.', resolve: (e) => e.fieldErrors }),
+  }),
+});
+
+builder.objectType(InvalidCredentialsError, {
+  name: 'InvalidCredentialsError',
+  description: 'Sign-in failed. The same answer for an unknown email, a wrong password and a disabled account.',
+  interfaces: [ErrorInterface],
+});
+
+builder.objectType(AlreadyExistsError, {
+  name: 'AlreadyExistsError',
+  description: 'Something with the same identity already exists.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    field: t.exposeString('field', { nullable: true, description: 'The input field that collides, when there is one.' }),
+  }),
+});
+
+builder.objectType(BootstrapClosedError, {
+  name: 'BootstrapClosedError',
+  description: 'Bootstrap works only while the installation has no users.',
+  interfaces: [ErrorInterface],
+});
+
+builder.objectType(LastAdminError, {
+  name: 'LastAdminError',
+  description: 'The change would leave an organization without an administrator.',
+  interfaces: [ErrorInterface],
+});

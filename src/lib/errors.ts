@@ -1,0 +1,72 @@
+import { GraphQLError } from 'graphql';
+import type { ZodError } from 'zod';
+
+/**
+ * Expected refusals. Each class becomes an object type in the schema (graphql/errors.ts) that clients branch
+ * on by `__typename`; messages are written for people and never carry secrets or internals.
+ */
+export abstract class DomainError extends Error {}
+
+export type FieldIssue = { path: string[]; message: string };
+
+export class ValidationError extends DomainError {
+  override name = 'ValidationError';
+  constructor(readonly fieldErrors: FieldIssue[]) {
+    super(fieldErrors.length === 1 ? `Invalid input: ${fieldErrors[0].path.join('.')}: ${fieldErrors[0].message}` : 'Invalid input');
+  }
+
+  static fromZod(error: ZodError, prefix: string[] = []): ValidationError {
+    return new ValidationError(
+      error.issues.map((i) => ({ path: [...prefix, ...i.path.map(String)], message: i.message })),
+    );
+  }
+
+  static field(path: string, message: string): ValidationError {
+    return new ValidationError([{ path: path.split('.'), message }]);
+  }
+}
+
+export class InvalidCredentialsError extends DomainError {
+  override name = 'InvalidCredentialsError';
+  constructor() {
+    super('The email or password is not correct.');
+  }
+}
+
+export class AlreadyExistsError extends DomainError {
+  override name = 'AlreadyExistsError';
+  constructor(message: string, readonly field: string | null = null) {
+    super(message);
+  }
+}
+
+export class BootstrapClosedError extends DomainError {
+  override name = 'BootstrapClosedError';
+  constructor() {
+    super('This installation already has users; sign in instead.');
+  }
+}
+
+export class LastAdminError extends DomainError {
+  override name = 'LastAdminError';
+  constructor() {
+    super('An organization must keep at least one administrator.');
+  }
+}
+
+/**
+ * Authorization failure. Deliberately the same for "not allowed" and "does not exist", so that ids of other
+ * organizations cannot be probed.
+ */
+export class ForbiddenError extends GraphQLError {
+  constructor() {
+    super('Not found, or not allowed.', { extensions: { code: 'FORBIDDEN' } });
+  }
+}
+
+/** A credential was presented but is not valid (unknown, expired, revoked, or its user disabled). */
+export class UnauthenticatedError extends GraphQLError {
+  constructor(message = 'The session or API key is not valid. Sign in again.') {
+    super(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  }
+}

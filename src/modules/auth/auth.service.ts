@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import type { AppDeps, Context } from '../../context.ts';
+import { isUniqueViolation } from '../../db/client.ts';
+import { BootstrapClosedError, InvalidCredentialsError, UnauthenticatedError, ValidationError } from '../../lib/errors.ts';
+import { hashPassword, verifyPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../lib/passwords.ts';
+import { hashToken, looksLikeToken, newToken } from '../../lib/tokens.ts';
+import { email, parseInput, text } from '../../lib/validate.ts';
+import type { Principal } from '../../policy/policy.ts';
+import type { Role } from '../../generated/prisma-sqlite/enums.ts';
+
+/** lastUsedAt is refreshed at most this often, so that authenticating is not a write on every request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export const passwordSchema = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
+  .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
+
+/**
+ * Resolves presented credentials to a principal. No credentials → anonymous; a presented credential that is
+ * malformed, unknown, expired, revoked, or belongs to a disabled user → UnauthenticatedError.
+ */
+export async function authenticate(
+  deps: AppDeps,
+  presented: { bearer: string | null; apiKey: string | null },
+): Promise<Principal> {
+  const now = deps.clock.now();
+  if (presented.bearer !== null) {
+    if (!looksLikeToken(presented.bearer, 'vgs')) throw new UnauthenticatedError();
+    const session = await deps.db.session.findUnique({
+      where: { tokenHash: hashToken(presented.bearer) },
+      include: { user: { include: { memberships: { select: { organizationId: true, role: true } } } } },
+    });
+    if (!session || session.revokedAt || session.expiresAt <= now || session.user.disabledAt) {
+      throw new UnauthenticatedError();
+    }
+    if (!session.lastUsedAt || now.getTime() - session.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      await deps.db.session.update({ where: { id: session.id }, data: { lastUsedAt: now } });
+    }
+    return {
+      kind: 'user',
+      userId: session.userId,
+      sessionId: session.id,
+      isSystemAdmin: session.user.isSystemAdmin,
+      memberships: new Map(session.user.memberships.map((m) => [m.organizationId, m.role as Role])),
+    };
+  }
+  if (presented.apiKey !== null) {
+    if (!looksLikeToken(presented.apiKey, 'vgk')) throw new UnauthenticatedError();
+    const key = await deps.db.apiKey.findUnique({ where: { keyHash: hashToken(presented.apiKey) } });
+    if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= now)) throw new UnauthenticatedError();
+    if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      await deps.db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } });
+    }
+    return { kind: 'apiKey', apiKeyId: key.id, organizationId: key.organizationId, role: key.role as Role };
+  }
+  return { kind: 'anonymous' };
+}
+
+async function openSession(ctx: Context, userId: string) {
+  const token = newToken('vgs');
+  const now = ctx.clock.now();
+  const expiresAt = new Date(now.getTime() + ctx.config.sessionTtlMinutes * 60_000);
+  await ctx.db.session.create({
+    data: {
+      userId,
+      tokenHash: hashToken(token),
+      createdAt: now,
+      expiresAt,
+      userAgent: ctx.request.userAgent?.slice(0, 512) ?? null,
+      clientAddress: ctx.request.clientAddress,
+    },
+  });
+  return { token, expiresAt };
+}
+
+const signInInput = z.object({
+  // The email is only normalised here, not validated as an address: a malformed one is simply not found,
+  // and answers exactly like a wrong password.
+  email: z.string().trim().toLowerCase().max(254, 'must be at most 254 characters'),
+  password: z.string().max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`),
+});
+
+export async function signIn(ctx: Context, input: { email: string; password: string }) {
+  const { email: address, password } = parseInput(signInInput, input);
+  const user = await ctx.db.user.findUnique({ where: { email: address } });
+  const usable = user && !user.disabledAt ? user : null;
+  const ok = await verifyPassword(usable?.passwordHash ?? null, password);
+  if (!usable || !ok) {
+    ctx.logger.info({ event: 'auth.sign_in_failed', requestId: ctx.request.requestId }, 'sign-in failed');
+    throw new InvalidCredentialsError();
+  }
+  const session = await openSession(ctx, usable.id);
+  ctx.logger.info({ event: 'auth.sign_in', userId: usable.id, requestId: ctx.request.requestId }, 'signed in');
+  return { ...session, userId: usable.id };
+}
+
+/** Revokes the session the request was made with. */
+export async function signOut(ctx: Context): Promise<boolean> {
+  const p = ctx.policy.principal;
+  if (p.kind !== 'user') throw new UnauthenticatedError('Only a signed-in user can sign out.');
+  ctx.policy.assert('session:manage', { userId: p.userId });
+  await ctx.db.session.updateMany({ where: { id: p.sessionId, revokedAt: null }, data: { revokedAt: ctx.clock.now() } });
+  return true;
+}
+
+const newUserInput = z.object({
+  email,
+  name: text(200),
+  password: passwordSchema,
+  organizationName: text(200),
+});
+
+/**
+ * Creates a system administrator, an organization and the ADMIN membership between them, in one transaction.
+ * With `onlyIfFirst`, the Installation row (primary key 1) makes this succeed once per installation even when
+ * two callers race; the CLI path may add further administrators.
+ */
+export async function createAdministrator(
+  deps: AppDeps,
+  input: { email: string; name: string; password: string; organizationName: string },
+  options: { onlyIfFirst: boolean },
+) {
+  const data = parseInput(newUserInput, input);
+  const passwordHash = await hashPassword(data.password);
+  try {
+    return await deps.db.$transaction(async (tx) => {
+      if (options.onlyIfFirst) {
+        if ((await tx.user.count()) > 0) throw new BootstrapClosedError();
+        await tx.installation.create({ data: { id: 1 } });
+      } else {
+        await tx.installation.upsert({ where: { id: 1 }, create: { id: 1 }, update: {} });
+      }
+      const user = await tx.user.create({
+        data: { email: data.email, name: data.name, passwordHash, isSystemAdmin: true },
+      });
+      const organization = await tx.organization.create({ data: { name: data.organizationName } });
+      await tx.membership.create({ data: { userId: user.id, organizationId: organization.id, role: 'ADMIN' } });
+      return { user, organization };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      if (options.onlyIfFirst) throw new BootstrapClosedError();
+      throw ValidationError.field('input.email', 'a user with this email already exists');
+    }
+    throw error;
+  }
+}
+
+export async function bootstrap(
+  ctx: Context,
+  input: { email: string; name: string; password: string; organizationName: string },
+) {
+  const { user, organization } = await createAdministrator(ctx, input, { onlyIfFirst: true });
+  ctx.logger.info({ event: 'auth.bootstrap', userId: user.id, organizationId: organization.id }, 'installation bootstrapped');
+  const session = await openSession(ctx, user.id);
+  return { ...session, userId: user.id, organizationId: organization.id };
+}
+
+export async function changePassword(ctx: Context, input: { currentPassword: string; newPassword: string }) {
+  const userId = ctx.policy.userId;
+  if (!userId) throw new UnauthenticatedError('Only a signed-in user can change a password.');
+  ctx.policy.assert('session:manage', { userId });
+  const data = parseInput(z.object({ currentPassword: z.string().max(PASSWORD_MAX_LENGTH), newPassword: passwordSchema }), input);
+  const user = await ctx.db.user.findUniqueOrThrow({ where: { id: userId } });
+  if (!(await verifyPassword(user.passwordHash, data.currentPassword))) throw new InvalidCredentialsError();
+  const passwordHash = await hashPassword(data.newPassword);
+  const principal = ctx.policy.principal;
+  const keepSession = principal.kind === 'user' ? principal.sessionId : '';
+  // A new password ends every other session: whoever knew the old one is signed out.
+  await ctx.db.$transaction([
+    ctx.db.user.update({ where: { id: userId }, data: { passwordHash } }),
+    ctx.db.session.updateMany({
+      where: { userId, revokedAt: null, id: { not: keepSession } },
+      data: { revokedAt: ctx.clock.now() },
+    }),
+  ]);
+  return true;
+}

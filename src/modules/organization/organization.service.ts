@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import type { Context } from '../../context.ts';
+import { isUniqueViolation, type TxClient } from '../../db/client.ts';
+import { AlreadyExistsError, ForbiddenError, LastAdminError, ValidationError } from '../../lib/errors.ts';
+import { localId } from '../../lib/ids.ts';
+import { hashPassword } from '../../lib/passwords.ts';
+import { email, parseInput, text } from '../../lib/validate.ts';
+import { passwordSchema } from '../auth/auth.service.ts';
+import { ROLES } from '../../policy/actions.ts';
+import type { Role } from '../../generated/prisma-sqlite/enums.ts';
+
+const role = z.enum(ROLES);
+
+export async function createOrganization(ctx: Context, input: { name: string }) {
+  ctx.policy.assert('organization:create');
+  const data = parseInput(z.object({ name: text(200) }), input);
+  const userId = ctx.policy.userId!;
+  // The creator administers the new organization; nobody else gets access implicitly.
+  return ctx.db.organization.create({
+    data: { name: data.name, memberships: { create: { userId, role: 'ADMIN' } } },
+  });
+}
+
+export async function updateOrganization(
+  ctx: Context,
+  input: { id: string; name?: string | null; status?: 'ACTIVE' | 'INACTIVE' | null },
+) {
+  const id = localId(input.id, 'Organization');
+  ctx.policy.assert('organization:manage', { organizationId: id });
+  const data = parseInput(
+    z.object({ name: text(200).optional(), status: z.enum(['ACTIVE', 'INACTIVE']).optional() }),
+    { name: input.name ?? undefined, status: input.status ?? undefined },
+  );
+  return ctx.db.organization.update({ where: { id }, data });
+}
+
+const addMemberInput = z.object({
+  email,
+  role,
+  name: text(200).optional(),
+  initialPassword: passwordSchema.optional(),
+});
+
+/**
+ * Adds a user to an organization. An existing user (by email) is added as they are; a new user is created
+ * with the given name and initial password, which they should change on first sign-in.
+ */
+export async function addMember(
+  ctx: Context,
+  input: { organizationId: string; email: string; role: Role; name?: string | null; initialPassword?: string | null },
+) {
+  const organizationId = localId(input.organizationId, 'Organization');
+  ctx.policy.assert('member:manage', { organizationId });
+  const data = parseInput(addMemberInput, {
+    email: input.email,
+    role: input.role,
+    name: input.name ?? undefined,
+    initialPassword: input.initialPassword ?? undefined,
+  });
+  const existing = await ctx.db.user.findUnique({ where: { email: data.email } });
+  let passwordHash: string | null = null;
+  if (!existing) {
+    const missing = [
+      ...(data.name ? [] : [{ path: ['input', 'name'], message: 'is required for a new user' }]),
+      ...(data.initialPassword ? [] : [{ path: ['input', 'initialPassword'], message: 'is required for a new user' }]),
+    ];
+    if (missing.length) throw new ValidationError(missing);
+    passwordHash = await hashPassword(data.initialPassword!);
+  }
+  try {
+    return await ctx.db.membership.create({
+      data: {
+        role: data.role,
+        organization: { connect: { id: organizationId } },
+        user: existing
+          ? { connect: { id: existing.id } }
+          : { create: { email: data.email, name: data.name!, passwordHash: passwordHash! } },
+      },
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AlreadyExistsError('This user is already a member of the organization.', 'email');
+    throw error;
+  }
+}
+
+async function loadMembershipForManage(ctx: Context, tx: TxClient, membershipGlobalId: string) {
+  const id = localId(membershipGlobalId, 'Membership');
+  const membership = await tx.membership.findUnique({ where: { id } });
+  // Checked against the membership's own organization; a foreign or missing id answers the same.
+  if (!membership || !ctx.policy.can('member:manage', { organizationId: membership.organizationId })) {
+    throw new ForbiddenError();
+  }
+  return membership;
+}
+
+/** Refuses a change that would leave the organization with no ADMIN; run inside the changing transaction. */
+async function assertAdminRemains(tx: TxClient, organizationId: string, leavingMembershipId: string) {
+  // Touching the organization row first takes its row lock (PostgreSQL), so two admins demoting each other at
+  // once are serialised and the second sees the first's change. SQLite serialises writers anyway.
+  await tx.organization.update({ where: { id: organizationId }, data: { updatedAt: new Date() } });
+  const admins = await tx.membership.count({ where: { organizationId, role: 'ADMIN', id: { not: leavingMembershipId } } });
+  if (admins === 0) throw new LastAdminError();
+}
+
+export async function updateMemberRole(ctx: Context, input: { membershipId: string; role: Role }) {
+  const newRole = parseInput(z.object({ role }), { role: input.role }).role;
+  return ctx.db.$transaction(async (tx) => {
+    const membership = await loadMembershipForManage(ctx, tx, input.membershipId);
+    if (membership.role === 'ADMIN' && newRole !== 'ADMIN') await assertAdminRemains(tx, membership.organizationId, membership.id);
+    return tx.membership.update({ where: { id: membership.id }, data: { role: newRole } });
+  });
+}
+
+export async function removeMember(ctx: Context, input: { membershipId: string }) {
+  return ctx.db.$transaction(async (tx) => {
+    const membership = await loadMembershipForManage(ctx, tx, input.membershipId);
+    if (membership.role === 'ADMIN') await assertAdminRemains(tx, membership.organizationId, membership.id);
+    await tx.membership.delete({ where: { id: membership.id } });
+    return membership;
+  });
+}

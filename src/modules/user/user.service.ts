@@ -1,0 +1,38 @@
+import type { Context } from '../../context.ts';
+import { ForbiddenError } from '../../lib/errors.ts';
+import { localId } from '../../lib/ids.ts';
+
+/**
+ * Which users the viewer may see: themselves, people in organizations where they may read members, and
+ * everyone for system administrators (who disable accounts installation-wide).
+ */
+export function visibleUsersWhere(ctx: Context) {
+  const p = ctx.policy.principal;
+  if (p.kind === 'user' && p.isSystemAdmin) return {};
+  const orgIds = ctx.policy.organizationIds('member:read');
+  return {
+    OR: [
+      ...(ctx.policy.userId ? [{ id: ctx.policy.userId }] : []),
+      { memberships: { some: { organizationId: { in: orgIds } } } },
+    ],
+  };
+}
+
+async function setDisabled(ctx: Context, userGlobalId: string, disabled: boolean) {
+  const userId = localId(userGlobalId, 'User');
+  ctx.policy.assert('user:disable', { userId: undefined });
+  if (disabled && userId === ctx.policy.userId) throw new ForbiddenError();
+  const now = ctx.clock.now();
+  return ctx.db.$transaction(async (tx) => {
+    const user = await tx.user.findUnique({ where: { id: userId } });
+    if (!user) throw new ForbiddenError();
+    if (disabled) {
+      // Disabling ends every session at once; authenticate() also refuses a disabled user's token.
+      await tx.session.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
+    }
+    return tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? (user.disabledAt ?? now) : null } });
+  });
+}
+
+export const disableUser = (ctx: Context, userId: string) => setDisabled(ctx, userId, true);
+export const enableUser = (ctx: Context, userId: string) => setDisabled(ctx, userId, false);

@@ -1,0 +1,41 @@
+import type { Role } from '../generated/prisma-sqlite/enums.ts';
+
+export const ROLES = ['ADMIN', 'MANAGER', 'MEMBER', 'AUDITOR'] as const satisfies readonly Role[];
+const ALL_ROLES: readonly Role[] = ROLES;
+
+/**
+ * Who may do what. This table is the whole answer to "who may do X?".
+ *
+ * - `roles`: the organization roles that grant the action inside that organization.
+ * - `system`: granted to system administrators (installation-wide actions: creating organizations, disabling
+ *   users). A system administrator has no implicit access inside organizations: least privilege for a vault.
+ * - `principals`: which kinds of caller may ever hold it. API keys are for machines working inside one
+ *   organization; they never manage people or keys.
+ * - `self`: granted to any signed-in user for their own account.
+ */
+export type ActionRule = {
+  description: string;
+  roles?: readonly Role[];
+  system?: boolean;
+  self?: boolean;
+  principals: readonly ('user' | 'apiKey')[];
+};
+
+export const ACTIONS = {
+  'viewer:read': { description: 'Read one’s own identity and memberships', self: true, principals: ['user', 'apiKey'] },
+  'session:manage': { description: 'Sign out, list and revoke one’s own sessions', self: true, principals: ['user'] },
+  'organization:create': { description: 'Create an organization', system: true, principals: ['user'] },
+  'organization:read': { description: 'See an organization', roles: ALL_ROLES, principals: ['user', 'apiKey'] },
+  'organization:manage': { description: 'Rename an organization or change its status', roles: ['ADMIN'], principals: ['user'] },
+  'member:read': { description: 'List the members of an organization', roles: ALL_ROLES, principals: ['user', 'apiKey'] },
+  'member:manage': { description: 'Add, change the role of, or remove members', roles: ['ADMIN'], principals: ['user'] },
+  'apiKey:read': { description: 'List an organization’s API keys', roles: ['ADMIN'], principals: ['user'] },
+  'apiKey:manage': { description: 'Create and revoke API keys', roles: ['ADMIN'], principals: ['user'] },
+  'user:disable': { description: 'Disable or re-enable a user installation-wide', system: true, principals: ['user'] },
+} as const satisfies Record<string, ActionRule>;
+
+export type Action = keyof typeof ACTIONS;
+
+export function isAction(value: string): value is Action {
+  return Object.hasOwn(ACTIONS, value);
+}

@@ -1,0 +1,98 @@
+import type { Role } from '../generated/prisma-sqlite/enums.ts';
+import { ForbiddenError } from '../lib/errors.ts';
+import { ACTIONS, type Action, type ActionRule } from './actions.ts';
+
+/** Who is calling. Built once per request (HTTP) or per connection (WebSocket) by context.ts. */
+export type Principal =
+  | { kind: 'anonymous' }
+  | {
+      kind: 'user';
+      userId: string;
+      sessionId: string;
+      isSystemAdmin: boolean;
+      /** organizationId → role */
+      memberships: ReadonlyMap<string, Role>;
+    }
+  | { kind: 'apiKey'; apiKeyId: string; organizationId: string; role: Role };
+
+/** A thing an action is performed on. Organization-scoped actions need the organization. */
+export type Resource = { organizationId?: string; userId?: string };
+
+/**
+ * The one place authorization is decided. Services call `assert` before acting; list queries filter with
+ * `organizationIds`/`where`; root fields declare scopes that ask `canSomewhere`. Deny wins: an action is
+ * granted only when a rule grants it and no rule (principal kind, disabled state) denies it.
+ * Results are cached for the life of the object (one request, or one WebSocket message).
+ */
+export class Policy {
+  private readonly cache = new Map<string, boolean>();
+
+  constructor(readonly principal: Principal) {}
+
+  get isAuthenticated(): boolean {
+    return this.principal.kind !== 'anonymous';
+  }
+
+  /** The acting user's id, or null for API keys and anonymous callers. */
+  get userId(): string | null {
+    return this.principal.kind === 'user' ? this.principal.userId : null;
+  }
+
+  can(action: Action, resource: Resource = {}): boolean {
+    const key = `${action}|${resource.organizationId ?? ''}|${resource.userId ?? ''}`;
+    let result = this.cache.get(key);
+    if (result === undefined) {
+      result = this.decide(ACTIONS[action], resource);
+      this.cache.set(key, result);
+    }
+    return result;
+  }
+
+  /**
+   * Throws FORBIDDEN when the action is not granted. The error says nothing about whether the resource exists,
+   * so a foreign id and a missing id answer the same.
+   */
+  assert(action: Action, resource: Resource = {}): void {
+    if (!this.can(action, resource)) throw new ForbiddenError();
+  }
+
+  /** Whether the action is granted anywhere: in some organization, installation-wide, or for oneself. */
+  canSomewhere(action: Action): boolean {
+    const rule: ActionRule = ACTIONS[action];
+    if (rule.self || rule.system) return this.can(action);
+    return this.organizationIds(action).length > 0;
+  }
+
+  /** The organizations in which the action is granted. */
+  organizationIds(action: Action): string[] {
+    const p = this.principal;
+    const rule: ActionRule = ACTIONS[action];
+    if (!rule.roles || !this.kindAllowed(rule)) return [];
+    if (p.kind === 'apiKey') return rule.roles.includes(p.role) ? [p.organizationId] : [];
+    if (p.kind === 'user') return [...p.memberships].filter(([, role]) => rule.roles!.includes(role)).map(([id]) => id);
+    return [];
+  }
+
+  /** A Prisma filter on `organizationId` for lists: only rows in organizations where the action is granted. */
+  where(action: Action): { organizationId: { in: string[] } } {
+    return { organizationId: { in: this.organizationIds(action) } };
+  }
+
+  private kindAllowed(rule: ActionRule): boolean {
+    return this.principal.kind !== 'anonymous' && rule.principals.includes(this.principal.kind);
+  }
+
+  private decide(rule: ActionRule, resource: Resource): boolean {
+    const p = this.principal;
+    if (p.kind === 'anonymous' || !this.kindAllowed(rule)) return false;
+    if (rule.self && (resource.userId === undefined || resource.userId === this.userId)) return true;
+    if (rule.system && p.kind === 'user' && p.isSystemAdmin) return true;
+    if (rule.roles && resource.organizationId) {
+      const role = p.kind === 'apiKey' ? (p.organizationId === resource.organizationId ? p.role : undefined) : p.memberships.get(resource.organizationId);
+      return role !== undefined && rule.roles.includes(role);
+    }
+    return false;
+  }
+}
+
+export const anonymousPolicy = (): Policy => new Policy({ kind: 'anonymous' });

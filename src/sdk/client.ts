@@ -1,0 +1,99 @@
+import { print, type DocumentNode } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export * from './generated.ts';
+
+export type VaultgateClientOptions = {
+  /** The GraphQL endpoint, e.g. http://localhost:4000/graphql. */
+  url: string;
+  /** A session token from signIn, sent as `Authorization: Bearer …`. */
+  token?: string;
+  /** An API key, sent as `x-api-key`. */
+  apiKey?: string;
+  fetch?: typeof fetch;
+};
+
+export type GraphQLErrorShape = { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> };
+
+/** The server answered with GraphQL errors (FORBIDDEN, UNAUTHENTICATED, …) or an HTTP failure. */
+export class VaultgateRequestError extends Error {
+  override name = 'VaultgateRequestError';
+  constructor(
+    readonly status: number,
+    readonly errors: GraphQLErrorShape[],
+  ) {
+    super(errors.map((e) => e.message).join('; ') || `HTTP ${status}`);
+  }
+  /** The first error's code, e.g. "FORBIDDEN" or "UNAUTHENTICATED". */
+  get code(): string | undefined {
+    return this.errors[0]?.extensions?.code as string | undefined;
+  }
+}
+
+const documentText = new WeakMap<DocumentNode, string>();
+const textOf = (doc: DocumentNode) => {
+  let text = documentText.get(doc);
+  if (!text) documentText.set(doc, (text = print(doc)));
+  return text;
+};
+
+/**
+ * A small typed client: `request(SignInDocument, { input })` returns the operation's result type. Typed errors
+ * (ValidationError, …) arrive as data to branch on by `__typename`; transport and authorization failures throw
+ * VaultgateRequestError.
+ */
+export function createVaultgateClient(options: VaultgateClientOptions) {
+  const doFetch = options.fetch ?? fetch;
+  const auth: Record<string, string> = {};
+  if (options.token) auth.authorization = `Bearer ${options.token}`;
+  if (options.apiKey) auth['x-api-key'] = options.apiKey;
+  let ws: WsClient | undefined;
+
+  return {
+    async request<TResult, TVariables extends Record<string, unknown>>(
+      document: TypedDocumentNode<TResult, TVariables>,
+      ...[variables]: TVariables extends Record<string, never> ? [] | [TVariables] : [TVariables]
+    ): Promise<TResult> {
+      const res = await doFetch(options.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...auth },
+        body: JSON.stringify({ query: textOf(document), variables: variables ?? {} }),
+      });
+      let body: { data?: TResult | null; errors?: GraphQLErrorShape[] };
+      try {
+        body = (await res.json()) as typeof body;
+      } catch {
+        throw new VaultgateRequestError(res.status, []);
+      }
+      if (body.errors?.length || !body.data) throw new VaultgateRequestError(res.status, body.errors ?? []);
+      return body.data;
+    },
+
+    /** Runs a subscription over graphql-ws on the same URL; iterate the result with `for await`. */
+    subscribe<TResult, TVariables extends Record<string, unknown>>(
+      document: TypedDocumentNode<TResult, TVariables>,
+      variables?: TVariables,
+    ): AsyncIterableIterator<{ data?: TResult | null; errors?: readonly GraphQLErrorShape[] }> {
+      ws ??= createWsClient({
+        url: options.url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: { ...(options.token ? { token: options.token } : {}), ...(options.apiKey ? { apiKey: options.apiKey } : {}) },
+        lazy: true,
+        retryAttempts: 5,
+      });
+      return ws.iterate({ query: textOf(document), variables }) as AsyncIterableIterator<{
+        data?: TResult | null;
+        errors?: readonly GraphQLErrorShape[];
+      }>;
+    },
+
+    /** Closes the WebSocket, if one was opened. */
+    async close(): Promise<void> {
+      await ws?.dispose();
+    },
+  };
+}
+
+export type VaultgateClient = ReturnType<typeof createVaultgateClient>;

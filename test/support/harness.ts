@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { createApp, type App } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+
+export type TestDb = { url: string; kind: 'sqlite' | 'postgres'; drop(): Promise<void> };
+
+export const testDbKind = (): 'sqlite' | 'postgres' =>
+  process.env.VAULTGATE_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
+
+/** A fresh, empty database for one test file: a temp SQLite file, or a new PostgreSQL database. */
+export async function createTestDatabase(kind = testDbKind()): Promise<TestDb> {
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'vaultgate-test-'));
+    return { kind, url: `file:${join(dir, 'test.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const admin = process.env.TEST_DATABASE_URL;
+  if (!admin) throw new Error('TEST_DATABASE_URL is required for the postgres project');
+  const name = `vaultgate_test_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    kind,
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export type GraphQLResponse<T = any> = { status: number; data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+export type Auth = { token?: string; apiKey?: string; headers?: Record<string, string> };
+
+export type TestServer = {
+  app: App;
+  url: string;
+  wsUrl: string;
+  clock: ManualClock;
+  db: TestDb;
+  /** Every log line the server wrote, as text. */
+  logs: string[];
+  gql<T = any>(query: string, variables?: Record<string, unknown>, auth?: Auth): Promise<GraphQLResponse<T>>;
+  stop(): Promise<void>;
+};
+
+export async function startTestServer(options: { env?: Record<string, string> } = {}): Promise<TestServer> {
+  const db = await createTestDatabase();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATABASE_URL: db.url,
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const clock = new ManualClock(new Date('2026-11-23T09:00:00Z'));
+  const app = createApp(config, { clock, logger: createLogger(config.logLevel, sink) });
+  const { port } = await app.start();
+  const url = `http://127.0.0.1:${port}/graphql`;
+  return {
+    app,
+    url,
+    wsUrl: url.replace('http', 'ws'),
+    clock,
+    db,
+    logs,
+    async gql(query, variables, auth = {}) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...auth.headers };
+      if (auth.token) headers.authorization = `Bearer ${auth.token}`;
+      if (auth.apiKey) headers['x-api-key'] = auth.apiKey;
+      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      const body = (await res.json()) as GraphQLResponse;
+      return { ...body, status: res.status };
+    },
+    async stop() {
+      await app.stop();
+      await db.drop();
+    },
+  };
+}
