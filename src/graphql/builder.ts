@@ -1,4 +1,6 @@
 import SchemaBuilder from '@pothos/core';
+import { GraphQLError } from 'graphql';
+import { ForbiddenError } from '../lib/errors.ts';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import PrismaPlugin from '@pothos/plugin-prisma';
@@ -34,8 +36,11 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     authorizeOnSubscribe: true,
     treatErrorsAsUnauthorized: false,
+    // The same FORBIDDEN error services throw, so a client cannot tell which layer refused it.
     unauthorizedError: (_parent, context) =>
-      context.policy.isAuthenticated ? 'Not found, or not allowed.' : 'Sign in first.',
+      context.policy.isAuthenticated
+        ? new ForbiddenError()
+        : new GraphQLError('Sign in first.', { extensions: { code: 'UNAUTHENTICATED' } }),
     authScopes: (context) => ({
       public: true,
       authenticated: context.policy.isAuthenticated,

@@ -38,6 +38,17 @@ export class Policy {
     return this.principal.kind === 'user' ? this.principal.userId : null;
   }
 
+  /**
+   * The same principal with one more membership: used when a request creates an organization, so the rest of
+   * that request (its payload) sees the organization as the creator now can.
+   */
+  withMembership(organizationId: string, role: Role): Policy {
+    if (this.principal.kind !== 'user') return this;
+    const memberships = new Map(this.principal.memberships);
+    memberships.set(organizationId, role);
+    return new Policy({ ...this.principal, memberships });
+  }
+
   can(action: Action, resource: Resource = {}): boolean {
     const key = `${action}|${resource.organizationId ?? ''}|${resource.userId ?? ''}`;
     let result = this.cache.get(key);

@@ -5,7 +5,7 @@ import { BootstrapClosedError, InvalidCredentialsError, UnauthenticatedError, Va
 import { hashPassword, verifyPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../lib/passwords.ts';
 import { hashToken, looksLikeToken, newToken } from '../../lib/tokens.ts';
 import { email, parseInput, text } from '../../lib/validate.ts';
-import type { Principal } from '../../policy/policy.ts';
+import { Policy, type Principal } from '../../policy/policy.ts';
 import type { Role } from '../../generated/prisma-sqlite/enums.ts';
 
 /** lastUsedAt is refreshed at most this often, so that authenticating is not a write on every request. */
@@ -57,6 +57,10 @@ export async function authenticate(
   return { kind: 'anonymous' };
 }
 
+/**
+ * Opens a session and makes the rest of this request act as its user, so the sign-in payload (the user, their
+ * memberships) is resolved with the new session's policy rather than the anonymous caller's.
+ */
 async function openSession(ctx: Context, userId: string) {
   const token = newToken('vgs');
   const now = ctx.clock.now();
@@ -71,6 +75,7 @@ async function openSession(ctx: Context, userId: string) {
       clientAddress: ctx.request.clientAddress,
     },
   });
+  ctx.policy = new Policy(await authenticate(ctx, { bearer: token, apiKey: null }));
   return { token, expiresAt };
 }
 

@@ -16,9 +16,11 @@ export async function createOrganization(ctx: Context, input: { name: string }) 
   const data = parseInput(z.object({ name: text(200) }), input);
   const userId = ctx.policy.userId!;
   // The creator administers the new organization; nobody else gets access implicitly.
-  return ctx.db.organization.create({
+  const organization = await ctx.db.organization.create({
     data: { name: data.name, memberships: { create: { userId, role: 'ADMIN' } } },
   });
+  ctx.policy = ctx.policy.withMembership(organization.id, 'ADMIN');
+  return organization;
 }
 
 export async function updateOrganization(
