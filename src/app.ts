@@ -13,6 +13,8 @@ import { createLogger, type Logger } from './lib/logger.ts';
 import { getSchema } from './graphql/schema.ts';
 import { createContext, type AppDeps, type Context, type PresentedCredentials } from './context.ts';
 import { authenticate } from './modules/auth/auth.service.ts';
+import { Keyring } from './modules/keys/keyring.ts';
+import { loadMasterKey } from './lib/crypto/envelope.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -56,7 +58,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
   const db: Db = createDb(config.databaseUrl, options.db);
-  const deps: AppDeps = { config, db, clock, logger };
+  const keyring = new Keyring(
+    loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile }),
+  );
+  const deps: AppDeps = { config, db, clock, logger, keyring };
 
   const clientAddress = (req: IncomingMessage): string | null => {
     const forwarded = config.trustProxy ? header(req, 'x-forwarded-for')?.split(',')[0]?.trim() : undefined;
@@ -159,7 +164,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   return {
     deps,
     async start() {
-      const { applied } = await migrateDatabase(config.databaseUrl, { log: (msg) => logger.info(msg) });
+      const { applied } = await migrateDatabase(config.databaseUrl, { log: (msg: string) => logger.info(msg) });
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
       if (config.databaseProvider === 'sqlite') {
         // WAL lets readers proceed while one writer commits.

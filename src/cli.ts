@@ -13,6 +13,8 @@ import { systemClock } from './lib/clock.ts';
 import { createLogger } from './lib/logger.ts';
 import { ValidationError } from './lib/errors.ts';
 import { createAdministrator } from './modules/auth/auth.service.ts';
+import { Keyring } from './modules/keys/keyring.ts';
+import { loadMasterKey } from './lib/crypto/envelope.ts';
 
 const USAGE = `usage:
   npm run vaultgate -- admin create --email <email> --name <name> --org <organization name>
@@ -72,7 +74,7 @@ async function adminCreate(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   try {
     const { user, organization } = await createAdministrator(
-      { config, db, clock: systemClock, logger },
+      { config, db, clock: systemClock, logger, keyring: new Keyring(loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile })) },
       { email: values.email, name: values.name ?? values.email, password, organizationName: values.org },
       { onlyIfFirst: false },
     );

@@ -1,3 +1,4 @@
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -17,6 +18,8 @@ const schema = z.object({
   GRAPHIQL: z.enum(['true', 'false']).optional(),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
+  VAULTGATE_MASTER_KEY: z.string().optional(),
+  VAULTGATE_MASTER_KEY_FILE: z.string().min(1).optional(),
 });
 
 export type Config = {
@@ -30,7 +33,20 @@ export type Config = {
   graphiql: boolean;
   trustProxy: boolean;
   shutdownGraceMs: number;
+  /** The master key itself (base64 or hex of 32 bytes), when given by the environment. Never logged. */
+  masterKey: string | undefined;
+  /** Where the master key file lives when VAULTGATE_MASTER_KEY is not set. */
+  masterKeyFile: string;
+  /** Whether a missing key file may be created (embedded SQLite default, or outside production). */
+  createMasterKeyFile: boolean;
 };
+
+/** Beside the SQLite file (`data/master.key` for the default), or `./data/master.key` for PostgreSQL. */
+function defaultKeyFile(databaseUrl: string): string {
+  if (!databaseUrl.startsWith('file:')) return resolve('data', 'master.key');
+  const path = databaseUrl.slice('file:'.length).split('?')[0];
+  return path === ':memory:' ? resolve('data', 'master.key') : join(dirname(resolve(path)), 'master.key');
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -54,5 +70,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     graphiql: c.GRAPHIQL ? c.GRAPHIQL === 'true' : c.NODE_ENV !== 'production',
     trustProxy: c.TRUST_PROXY === 'true',
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
+    masterKey: c.VAULTGATE_MASTER_KEY,
+    masterKeyFile: c.VAULTGATE_MASTER_KEY_FILE ?? defaultKeyFile(c.DATABASE_URL),
+    // Several PostgreSQL instances must share one key: in production it is provided, never invented.
+    createMasterKeyFile: c.DATABASE_URL.startsWith('file:') || c.NODE_ENV !== 'production',
   };
 }

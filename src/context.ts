@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/client.ts';
 import type { Clock } from './lib/clock.ts';
 import type { Logger } from './lib/logger.ts';
+import type { Keyring } from './modules/keys/keyring.ts';
 import { UnauthenticatedError } from './lib/errors.ts';
 import { Policy } from './policy/policy.ts';
 import { authenticate } from './modules/auth/auth.service.ts';
@@ -13,6 +14,7 @@ export type AppDeps = {
   db: Db;
   clock: Clock;
   logger: Logger;
+  keyring: Keyring;
 };
 
 /** Facts about the caller's connection, recorded with sessions and (later) access records. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from './errors.ts';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.ts';
 
 /** Parses input with a zod schema; failures become a ValidationError whose paths start at `prefix`. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, prefix: string[] = ['input']): z.infer<S> {
@@ -23,3 +24,9 @@ export const email = z
   .max(254, 'must be at most 254 characters')
   .toLowerCase()
   .pipe(z.email('must be an email address'));
+
+/** A user's sign-in password (argon2id-hashed; the upper bound keeps hashing cheap). */
+export const passwordSchema = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
+  .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);

@@ -32,6 +32,19 @@ export const ACTIONS = {
   'apiKey:read': { description: 'List an organization’s API keys', roles: ['ADMIN'], principals: ['user'] },
   'apiKey:manage': { description: 'Create and revoke API keys', roles: ['ADMIN'], principals: ['user'] },
   'user:disable': { description: 'Disable or re-enable a user installation-wide', system: true, principals: ['user'] },
+
+  // The vault. AUDITOR reads metadata but never secrets; restricted credentials additionally need an
+  // Available access request (credentials service), which no role bypasses.
+  'credential:read': { description: 'See credential metadata (never secrets)', roles: ALL_ROLES, principals: ['user', 'apiKey'] },
+  'credential:reveal': { description: 'Reveal, copy or export the secret of an ordinary credential', roles: ['ADMIN', 'MANAGER', 'MEMBER'], principals: ['user', 'apiKey'] },
+  'credential:revealOtpSecret': { description: 'Reveal the OTP seed itself rather than the current code', roles: ['ADMIN'], principals: ['user'] },
+  'credential:write': { description: 'Create, edit, rotate, archive and restore credentials', roles: ['ADMIN', 'MANAGER', 'MEMBER'], principals: ['user', 'apiKey'] },
+  'credential:delete': { description: 'Delete a credential for good', roles: ['ADMIN'], principals: ['user'] },
+  'credential:export': { description: 'Export credential metadata', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user'] },
+  'credential:exportSecrets': { description: 'Export credentials with their secrets', roles: ['ADMIN'], principals: ['user'] },
+  'category:manage': { description: 'Add, rename and remove categories', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
+  'folder:manage': { description: 'Create, rename, move and delete folders', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
+  'audit:read': { description: 'Read, verify and export the audit log', roles: ['ADMIN', 'AUDITOR'], principals: ['user', 'apiKey'] },
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;

@@ -64,6 +64,7 @@ export async function startTestServer(options: { env?: Record<string, string> } 
     PORT: '0',
     DATABASE_URL: db.url,
     LOG_LEVEL: 'debug',
+    VAULTGATE_MASTER_KEY: randomBytes(32).toString('base64'),
     ...options.env,
   });
   const logs: string[] = [];

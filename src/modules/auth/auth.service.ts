@@ -2,19 +2,15 @@ import { z } from 'zod';
 import type { AppDeps, Context } from '../../context.ts';
 import { isUniqueViolation } from '../../db/client.ts';
 import { BootstrapClosedError, InvalidCredentialsError, UnauthenticatedError, ValidationError } from '../../lib/errors.ts';
-import { hashPassword, verifyPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../lib/passwords.ts';
+import { hashPassword, verifyPassword, PASSWORD_MAX_LENGTH } from '../../lib/passwords.ts';
 import { hashToken, looksLikeToken, newToken } from '../../lib/tokens.ts';
-import { email, parseInput, text } from '../../lib/validate.ts';
+import { email, parseInput, passwordSchema, text } from '../../lib/validate.ts';
 import { Policy, type Principal } from '../../policy/policy.ts';
 import type { Role } from '../../generated/prisma-sqlite/enums.ts';
+import { provisionOrganization } from '../organization/organization.service.ts';
 
 /** lastUsedAt is refreshed at most this often, so that authenticating is not a write on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
-
-export const passwordSchema = z
-  .string()
-  .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
-  .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
 
 /**
  * Resolves presented credentials to a principal. No credentials → anonymous; a presented credential that is
@@ -141,6 +137,7 @@ export async function createAdministrator(
       });
       const organization = await tx.organization.create({ data: { name: data.organizationName } });
       await tx.membership.create({ data: { userId: user.id, organizationId: organization.id, role: 'ADMIN' } });
+      await provisionOrganization(deps, tx, organization.id);
       return { user, organization };
     });
   } catch (error) {

@@ -1,23 +1,34 @@
 import { z } from 'zod';
-import type { Context } from '../../context.ts';
+import type { AppDeps, Context } from '../../context.ts';
 import { isUniqueViolation, type TxClient } from '../../db/client.ts';
 import { AlreadyExistsError, ForbiddenError, LastAdminError, ValidationError } from '../../lib/errors.ts';
 import { localId } from '../../lib/ids.ts';
 import { hashPassword } from '../../lib/passwords.ts';
-import { email, parseInput, text } from '../../lib/validate.ts';
-import { passwordSchema } from '../auth/auth.service.ts';
+import { email, parseInput, passwordSchema, text } from '../../lib/validate.ts';
 import { ROLES } from '../../policy/actions.ts';
 import type { Role } from '../../generated/prisma-sqlite/enums.ts';
 
 const role = z.enum(ROLES);
+
+/**
+ * What every new organization starts with: its first data key. (Seeded categories and the audit chain's
+ * first entry are added here too as those modules land.)
+ */
+export async function provisionOrganization(deps: AppDeps, tx: TxClient, organizationId: string): Promise<void> {
+  await deps.keyring.create(tx, organizationId, 1);
+}
 
 export async function createOrganization(ctx: Context, input: { name: string }) {
   ctx.policy.assert('organization:create');
   const data = parseInput(z.object({ name: text(200) }), input);
   const userId = ctx.policy.userId!;
   // The creator administers the new organization; nobody else gets access implicitly.
-  const organization = await ctx.db.organization.create({
-    data: { name: data.name, memberships: { create: { userId, role: 'ADMIN' } } },
+  const organization = await ctx.db.$transaction(async (tx) => {
+    const org = await tx.organization.create({
+      data: { name: data.name, memberships: { create: { userId, role: 'ADMIN' } } },
+    });
+    await provisionOrganization(ctx, tx, org.id);
+    return org;
   });
   ctx.policy = ctx.policy.withMembership(organization.id, 'ADMIN');
   return organization;
