@@ -15,6 +15,8 @@ import { createContext, type AppDeps, type Context, type PresentedCredentials } 
 import { authenticate } from './modules/auth/auth.service.ts';
 import { Keyring } from './modules/keys/keyring.ts';
 import { loadMasterKey } from './lib/crypto/envelope.ts';
+import { EventBus } from './lib/events.ts';
+import { startScheduler } from './modules/accessRequest/accessRequest.service.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -26,6 +28,8 @@ export type AppOptions = {
 
 export type App = {
   deps: AppDeps;
+  /** Applies due access-request transitions now (the scheduler also does, every ACCESS_SCHEDULER_INTERVAL_MS). */
+  runScheduler(): Promise<number>;
   /** Applies migrations, then listens. Resolves with the bound port (PORT=0 picks a free one). */
   start(): Promise<{ port: number; url: string }>;
   /** Stops accepting work, closes sockets and the database. Safe to call twice. */
@@ -61,7 +65,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const keyring = new Keyring(
     loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile }),
   );
-  const deps: AppDeps = { config, db, clock, logger, keyring };
+  const deps: AppDeps = { config, db, clock, logger, keyring, events: new EventBus() };
+  let scheduler: ReturnType<typeof startScheduler> | undefined;
 
   const clientAddress = (req: IncomingMessage): string | null => {
     const forwarded = config.trustProxy ? header(req, 'x-forwarded-for')?.split(',')[0]?.trim() : undefined;
@@ -163,6 +168,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
 
   return {
     deps,
+    runScheduler: () => (scheduler ? scheduler.runNow() : Promise.resolve(0)),
     async start() {
       const { applied } = await migrateDatabase(config.databaseUrl, { log: (msg: string) => logger.info(msg) });
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
@@ -177,6 +183,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           resolve();
         });
       });
+      // Catches up on whatever fell due while no instance was running, then keeps time.
+      scheduler = startScheduler(deps, config.accessSchedulerIntervalMs);
       const port = (server.address() as AddressInfo).port;
       const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}${GRAPHQL_PATH}`;
       logger.info({ url, database: config.databaseProvider }, 'vaultgate listening');
@@ -184,6 +192,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     },
     stop() {
       stopped ??= (async () => {
+        await scheduler?.stop();
         await wsServer.dispose();
         for (const client of wss.clients) client.close(1001, 'Server shutting down');
         wss.close();

@@ -18,6 +18,7 @@ const schema = z.object({
   GRAPHIQL: z.enum(['true', 'false']).optional(),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
+  ACCESS_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
   VAULTGATE_MASTER_KEY: z.string().optional(),
   VAULTGATE_MASTER_KEY_FILE: z.string().min(1).optional(),
 });
@@ -33,6 +34,8 @@ export type Config = {
   graphiql: boolean;
   trustProxy: boolean;
   shutdownGraceMs: number;
+  /** How often the access-request scheduler looks for due transitions (0 = never; tests drive it by hand). */
+  accessSchedulerIntervalMs: number;
   /** The master key itself (base64 or hex of 32 bytes), when given by the environment. Never logged. */
   masterKey: string | undefined;
   /** Where the master key file lives when VAULTGATE_MASTER_KEY is not set. */
@@ -70,6 +73,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     graphiql: c.GRAPHIQL ? c.GRAPHIQL === 'true' : c.NODE_ENV !== 'production',
     trustProxy: c.TRUST_PROXY === 'true',
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
+    accessSchedulerIntervalMs: c.ACCESS_SCHEDULER_INTERVAL_MS,
     masterKey: c.VAULTGATE_MASTER_KEY,
     masterKeyFile: c.VAULTGATE_MASTER_KEY_FILE ?? defaultKeyFile(c.DATABASE_URL),
     // Several PostgreSQL instances must share one key: in production it is provided, never invented.

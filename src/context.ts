@@ -4,6 +4,7 @@ import type { Db } from './db/client.ts';
 import type { Clock } from './lib/clock.ts';
 import type { Logger } from './lib/logger.ts';
 import type { Keyring } from './modules/keys/keyring.ts';
+import type { EventBus } from './lib/events.ts';
 import { UnauthenticatedError } from './lib/errors.ts';
 import { Policy } from './policy/policy.ts';
 import { authenticate } from './modules/auth/auth.service.ts';
@@ -15,6 +16,8 @@ export type AppDeps = {
   clock: Clock;
   logger: Logger;
   keyring: Keyring;
+  /** Domain events, published after their transaction commits. */
+  events: EventBus;
 };
 
 /** Facts about the caller's connection, recorded with sessions and (later) access records. */

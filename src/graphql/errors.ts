@@ -11,6 +11,8 @@ import { builder } from './builder.ts';
 /** The schema side of the typed errors in lib/errors.ts. */
 export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
   description: 'An expected refusal. Every typed error implements it, so clients can always read a message.',
+  // Every typed error class names itself after its schema type (`override name = 'XError'`).
+  resolveType: (error) => error.name,
   fields: (t) => ({
     message: t.exposeString('message', { description: 'What went wrong, written for people.' }),
   }),

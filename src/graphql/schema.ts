@@ -6,6 +6,12 @@ import '../modules/user/user.schema.ts';
 import '../modules/organization/organization.schema.ts';
 import '../modules/apiKey/apiKey.schema.ts';
 import '../modules/auth/auth.schema.ts';
+import '../modules/audit/audit.schema.ts';
+import '../modules/category/category.schema.ts';
+import '../modules/folder/folder.schema.ts';
+import '../modules/credential/credential.schema.ts';
+import '../modules/accessPolicy/accessPolicy.schema.ts';
+import '../modules/accessRequest/accessRequest.schema.ts';
 
 let built: GraphQLSchema | undefined;
 

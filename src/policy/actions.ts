@@ -39,11 +39,20 @@ export const ACTIONS = {
   'credential:reveal': { description: 'Reveal, copy or export the secret of an ordinary credential', roles: ['ADMIN', 'MANAGER', 'MEMBER'], principals: ['user', 'apiKey'] },
   'credential:revealOtpSecret': { description: 'Reveal the OTP seed itself rather than the current code', roles: ['ADMIN'], principals: ['user'] },
   'credential:write': { description: 'Create, edit, rotate, archive and restore credentials', roles: ['ADMIN', 'MANAGER', 'MEMBER'], principals: ['user', 'apiKey'] },
+  'credential:manageRestricted': { description: 'Create, edit, rotate or archive restricted credentials, and set or clear the restricted flag', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
   'credential:delete': { description: 'Delete a credential for good', roles: ['ADMIN'], principals: ['user'] },
   'credential:export': { description: 'Export credential metadata', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user'] },
   'credential:exportSecrets': { description: 'Export credentials with their secrets', roles: ['ADMIN'], principals: ['user'] },
   'category:manage': { description: 'Add, rename and remove categories', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
   'folder:manage': { description: 'Create, rename, move and delete folders', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
+  // Access requests. The role gate here is the outer bound; the access policy then names who, within it,
+  // may request, approve and review (accessPolicy.service / accessRequest.state).
+  'accessPolicy:read': { description: 'See the access policies of an organization', roles: ALL_ROLES, principals: ['user', 'apiKey'] },
+  'accessPolicy:manage': { description: 'Create, edit, enable and delete access policies', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
+  'accessRequest:create': { description: 'Request access to a restricted credential (when a policy names the requester)', roles: ['ADMIN', 'MANAGER', 'MEMBER'], principals: ['user'] },
+  'accessRequest:decide': { description: 'Approve, deny, revoke or review requests (when a policy names the approver or reviewer)', roles: ALL_ROLES, principals: ['user'] },
+  'accessRequest:readAll': { description: 'See every access request of an organization', roles: ['ADMIN', 'AUDITOR'], principals: ['user', 'apiKey'] },
+  'accessRequest:revokeAny': { description: 'Revoke any approved or available request, approver or not', roles: ['ADMIN'], principals: ['user'] },
   'audit:read': { description: 'Read, verify and export the audit log', roles: ['ADMIN', 'AUDITOR'], principals: ['user', 'apiKey'] },
 } as const satisfies Record<string, ActionRule>;
 

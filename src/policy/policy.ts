@@ -67,6 +67,14 @@ export class Policy {
     if (!this.can(action, resource)) throw new ForbiddenError();
   }
 
+  /** The caller's role in an organization (a user's membership, or an API key's own organization). */
+  roleIn(organizationId: string): Role | null {
+    const p = this.principal;
+    if (p.kind === 'user') return p.memberships.get(organizationId) ?? null;
+    if (p.kind === 'apiKey') return p.organizationId === organizationId ? p.role : null;
+    return null;
+  }
+
   /** Whether the action is granted anywhere: in some organization, installation-wide, or for oneself. */
   canSomewhere(action: Action): boolean {
     const rule: ActionRule = ACTIONS[action];

@@ -52,19 +52,35 @@ export type TestServer = {
   db: TestDb;
   /** Every log line the server wrote, as text. */
   logs: string[];
+  /** Every SQL statement the server sent (for statement-count checks; reset it freely). */
+  queries: string[];
   gql<T = any>(query: string, variables?: Record<string, unknown>, auth?: Auth): Promise<GraphQLResponse<T>>;
   stop(): Promise<void>;
 };
 
-export async function startTestServer(options: { env?: Record<string, string> } = {}): Promise<TestServer> {
-  const db = await createTestDatabase();
+export type TestServerOptions = {
+  env?: Record<string, string>;
+  /**
+   * Start on another server's database, with its master key and clock: for a restart (after `other.app.stop()`)
+   * or a second instance on the same database. stop() then leaves the database to the server that created it.
+   */
+  shareWith?: TestServer;
+};
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const shared = options.shareWith;
+  const db = shared?.db ?? (await createTestDatabase());
+  const masterKey = shared?.app.deps.config.masterKey ?? randomBytes(32).toString('base64');
   const config = loadConfig({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',
     DATABASE_URL: db.url,
     LOG_LEVEL: 'debug',
-    VAULTGATE_MASTER_KEY: randomBytes(32).toString('base64'),
+    VAULTGATE_MASTER_KEY: masterKey,
+    // The scheduler runs once at start; tests move the clock and call app.runScheduler() themselves, so that no
+    // background query lands in a statement count.
+    ACCESS_SCHEDULER_INTERVAL_MS: '0',
     ...options.env,
   });
   const logs: string[] = [];
@@ -74,8 +90,9 @@ export async function startTestServer(options: { env?: Record<string, string> } 
       cb();
     },
   });
-  const clock = new ManualClock(new Date('2026-11-23T09:00:00Z'));
-  const app = createApp(config, { clock, logger: createLogger(config.logLevel, sink) });
+  const clock = shared?.clock ?? new ManualClock(new Date('2026-11-23T09:00:00Z'));
+  const queries: string[] = [];
+  const app = createApp(config, { clock, logger: createLogger(config.logLevel, sink), db: { onQuery: (sql) => queries.push(sql) } });
   const { port } = await app.start();
   const url = `http://127.0.0.1:${port}/graphql`;
   return {
@@ -85,6 +102,7 @@ export async function startTestServer(options: { env?: Record<string, string> } 
     clock,
     db,
     logs,
+    queries,
     async gql(query, variables, auth = {}) {
       const headers: Record<string, string> = { 'content-type': 'application/json', ...auth.headers };
       if (auth.token) headers.authorization = `Bearer ${auth.token}`;
@@ -95,7 +113,7 @@ export async function startTestServer(options: { env?: Record<string, string> } 
     },
     async stop() {
       await app.stop();
-      await db.drop();
+      if (!shared) await db.drop();
     },
   };
 }

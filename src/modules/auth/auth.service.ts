@@ -5,8 +5,9 @@ import { BootstrapClosedError, InvalidCredentialsError, UnauthenticatedError, Va
 import { hashPassword, verifyPassword, PASSWORD_MAX_LENGTH } from '../../lib/passwords.ts';
 import { hashToken, looksLikeToken, newToken } from '../../lib/tokens.ts';
 import { email, parseInput, passwordSchema, text } from '../../lib/validate.ts';
-import { Policy, type Principal } from '../../policy/policy.ts';
+import { anonymousPolicy, Policy, type Principal } from '../../policy/policy.ts';
 import type { Role } from '../../generated/prisma-sqlite/enums.ts';
+import { appendAudit } from '../audit/audit.chain.ts';
 import { provisionOrganization } from '../organization/organization.service.ts';
 
 /** lastUsedAt is refreshed at most this often, so that authenticating is not a write on every request. */
@@ -56,20 +57,24 @@ export async function authenticate(
 /**
  * Opens a session and makes the rest of this request act as its user, so the sign-in payload (the user, their
  * memberships) is resolved with the new session's policy rather than the anonymous caller's.
+ * The sign-in is audited on the system chain: a user may belong to many organizations, or to none.
  */
 async function openSession(ctx: Context, userId: string) {
   const token = newToken('vgs');
   const now = ctx.clock.now();
   const expiresAt = new Date(now.getTime() + ctx.config.sessionTtlMinutes * 60_000);
-  await ctx.db.session.create({
-    data: {
-      userId,
-      tokenHash: hashToken(token),
-      createdAt: now,
-      expiresAt,
-      userAgent: ctx.request.userAgent?.slice(0, 512) ?? null,
-      clientAddress: ctx.request.clientAddress,
-    },
+  const userAgent = ctx.request.userAgent?.slice(0, 512) ?? null;
+  await ctx.db.$transaction(async (tx) => {
+    const session = await tx.session.create({
+      data: { userId, tokenHash: hashToken(token), createdAt: now, expiresAt, userAgent, clientAddress: ctx.request.clientAddress },
+    });
+    await appendAudit(tx, { policy: ctx.policy, clock: ctx.clock, actor: { userId, apiKeyId: null } }, {
+      organizationId: null,
+      action: 'auth.sign_in',
+      targetType: 'User',
+      targetId: userId,
+      data: { sessionId: session.id, clientAddress: ctx.request.clientAddress, userAgent },
+    });
   });
   ctx.policy = new Policy(await authenticate(ctx, { bearer: token, apiKey: null }));
   return { token, expiresAt };
@@ -82,6 +87,30 @@ const signInInput = z.object({
   password: z.string().max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`),
 });
 
+// People type passwords into the email field; only something shaped like an address is worth keeping.
+const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * Records a failed sign-in on the system chain. There is no change to commit it with, so it is its own
+ * transaction. The password is never recorded; the entered email only when it is a known user's or looks like one.
+ */
+async function auditSignInFailure(ctx: Context, address: string, user: { id: string; disabled: boolean } | null) {
+  const known = user !== null;
+  await ctx.db.$transaction((tx) =>
+    appendAudit(tx, { policy: ctx.policy, clock: ctx.clock, actor: { userId: null, apiKeyId: null } }, {
+      organizationId: null,
+      action: 'auth.sign_in_failed',
+      targetType: known ? 'User' : null,
+      targetId: user?.id ?? null,
+      data: {
+        email: known || EMAIL_SHAPE.test(address) ? address : null,
+        reason: !user ? 'unknown_user' : user.disabled ? 'user_disabled' : 'wrong_password',
+        clientAddress: ctx.request.clientAddress,
+      },
+    }),
+  );
+}
+
 export async function signIn(ctx: Context, input: { email: string; password: string }) {
   const { email: address, password } = parseInput(signInInput, input);
   const user = await ctx.db.user.findUnique({ where: { email: address } });
@@ -89,6 +118,7 @@ export async function signIn(ctx: Context, input: { email: string; password: str
   const ok = await verifyPassword(usable?.passwordHash ?? null, password);
   if (!usable || !ok) {
     ctx.logger.info({ event: 'auth.sign_in_failed', requestId: ctx.request.requestId }, 'sign-in failed');
+    await auditSignInFailure(ctx, address, user ? { id: user.id, disabled: user.disabledAt !== null } : null);
     throw new InvalidCredentialsError();
   }
   const session = await openSession(ctx, usable.id);
@@ -116,6 +146,9 @@ const newUserInput = z.object({
  * Creates a system administrator, an organization and the ADMIN membership between them, in one transaction.
  * With `onlyIfFirst`, the Installation row (primary key 1) makes this succeed once per installation even when
  * two callers race; the CLI path may add further administrators.
+ * Audited as `user.create` (system chain, appended first: chains are always taken system before organization, so
+ * two transactions never wait on each other's heads) and `organization.create` (the organization's chain). The
+ * actor is the installation itself: bootstrap is anonymous, and the CLI runs on the server.
  */
 export async function createAdministrator(
   deps: AppDeps,
@@ -138,6 +171,22 @@ export async function createAdministrator(
       const organization = await tx.organization.create({ data: { name: data.organizationName } });
       await tx.membership.create({ data: { userId: user.id, organizationId: organization.id, role: 'ADMIN' } });
       await provisionOrganization(deps, tx, organization.id);
+      const audit = { policy: anonymousPolicy(), clock: deps.clock, actor: { userId: null, apiKeyId: null } };
+      const via = options.onlyIfFirst ? 'bootstrap' : 'cli';
+      await appendAudit(tx, audit, {
+        organizationId: null,
+        action: 'user.create',
+        targetType: 'User',
+        targetId: user.id,
+        data: { email: user.email, isSystemAdmin: true, via },
+      });
+      await appendAudit(tx, audit, {
+        organizationId: organization.id,
+        action: 'organization.create',
+        targetType: 'Organization',
+        targetId: organization.id,
+        data: { name: organization.name, adminUserId: user.id, via },
+      });
       return { user, organization };
     });
   } catch (error) {

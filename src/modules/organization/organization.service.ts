@@ -7,15 +7,15 @@ import { hashPassword } from '../../lib/passwords.ts';
 import { email, parseInput, passwordSchema, text } from '../../lib/validate.ts';
 import { ROLES } from '../../policy/actions.ts';
 import type { Role } from '../../generated/prisma-sqlite/enums.ts';
+import { appendAudit } from '../audit/audit.chain.ts';
+import { seedCategories } from '../category/category.service.ts';
 
 const role = z.enum(ROLES);
 
-/**
- * What every new organization starts with: its first data key. (Seeded categories and the audit chain's
- * first entry are added here too as those modules land.)
- */
+/** What every new organization starts with: its first data key and the seven default categories. */
 export async function provisionOrganization(deps: AppDeps, tx: TxClient, organizationId: string): Promise<void> {
   await deps.keyring.create(tx, organizationId, 1);
+  await seedCategories(tx, organizationId);
 }
 
 export async function createOrganization(ctx: Context, input: { name: string }) {
@@ -28,6 +28,13 @@ export async function createOrganization(ctx: Context, input: { name: string }) 
       data: { name: data.name, memberships: { create: { userId, role: 'ADMIN' } } },
     });
     await provisionOrganization(ctx, tx, org.id);
+    await appendAudit(tx, ctx, {
+      organizationId: org.id,
+      action: 'organization.create',
+      targetType: 'Organization',
+      targetId: org.id,
+      data: { name: org.name, adminUserId: userId },
+    });
     return org;
   });
   ctx.policy = ctx.policy.withMembership(organization.id, 'ADMIN');
@@ -44,7 +51,15 @@ export async function updateOrganization(
     z.object({ name: text(200).optional(), status: z.enum(['ACTIVE', 'INACTIVE']).optional() }),
     { name: input.name ?? undefined, status: input.status ?? undefined },
   );
-  return ctx.db.organization.update({ where: { id }, data });
+  return ctx.db.$transaction(async (tx) => {
+    const before = await tx.organization.findUniqueOrThrow({ where: { id } });
+    const organization = await tx.organization.update({ where: { id }, data });
+    const changes: Record<string, { from: string; to: string }> = {};
+    if (data.name !== undefined && data.name !== before.name) changes.name = { from: before.name, to: data.name };
+    if (data.status !== undefined && data.status !== before.status) changes.status = { from: before.status, to: data.status };
+    await appendAudit(tx, ctx, { organizationId: id, action: 'organization.update', targetType: 'Organization', targetId: id, data: { changes } });
+    return organization;
+  });
 }
 
 const addMemberInput = z.object({
@@ -81,14 +96,24 @@ export async function addMember(
     passwordHash = await hashPassword(data.initialPassword!);
   }
   try {
-    return await ctx.db.membership.create({
-      data: {
-        role: data.role,
-        organization: { connect: { id: organizationId } },
-        user: existing
-          ? { connect: { id: existing.id } }
-          : { create: { email: data.email, name: data.name!, passwordHash: passwordHash! } },
-      },
+    return await ctx.db.$transaction(async (tx) => {
+      const membership = await tx.membership.create({
+        data: {
+          role: data.role,
+          organization: { connect: { id: organizationId } },
+          user: existing
+            ? { connect: { id: existing.id } }
+            : { create: { email: data.email, name: data.name!, passwordHash: passwordHash! } },
+        },
+      });
+      await appendAudit(tx, ctx, {
+        organizationId,
+        action: 'member.add',
+        targetType: 'Membership',
+        targetId: membership.id,
+        data: { userId: membership.userId, email: data.email, role: membership.role, newUser: !existing },
+      });
+      return membership;
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw new AlreadyExistsError('This user is already a member of the organization.', 'email');
@@ -120,7 +145,15 @@ export async function updateMemberRole(ctx: Context, input: { membershipId: stri
   return ctx.db.$transaction(async (tx) => {
     const membership = await loadMembershipForManage(ctx, tx, input.membershipId);
     if (membership.role === 'ADMIN' && newRole !== 'ADMIN') await assertAdminRemains(tx, membership.organizationId, membership.id);
-    return tx.membership.update({ where: { id: membership.id }, data: { role: newRole } });
+    const updated = await tx.membership.update({ where: { id: membership.id }, data: { role: newRole } });
+    await appendAudit(tx, ctx, {
+      organizationId: membership.organizationId,
+      action: 'member.role_change',
+      targetType: 'Membership',
+      targetId: membership.id,
+      data: { userId: membership.userId, from: membership.role, to: newRole },
+    });
+    return updated;
   });
 }
 
@@ -129,6 +162,13 @@ export async function removeMember(ctx: Context, input: { membershipId: string }
     const membership = await loadMembershipForManage(ctx, tx, input.membershipId);
     if (membership.role === 'ADMIN') await assertAdminRemains(tx, membership.organizationId, membership.id);
     await tx.membership.delete({ where: { id: membership.id } });
+    await appendAudit(tx, ctx, {
+      organizationId: membership.organizationId,
+      action: 'member.remove',
+      targetType: 'Membership',
+      targetId: membership.id,
+      data: { userId: membership.userId, role: membership.role },
+    });
     return membership;
   });
 }

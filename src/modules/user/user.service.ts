@@ -1,6 +1,7 @@
 import type { Context } from '../../context.ts';
 import { ForbiddenError } from '../../lib/errors.ts';
 import { localId } from '../../lib/ids.ts';
+import { appendAudit } from '../audit/audit.chain.ts';
 
 /**
  * Which users the viewer may see: themselves, people in organizations where they may read members, and
@@ -30,7 +31,16 @@ async function setDisabled(ctx: Context, userGlobalId: string, disabled: boolean
       // Disabling ends every session at once; authenticate() also refuses a disabled user's token.
       await tx.session.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
     }
-    return tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? (user.disabledAt ?? now) : null } });
+    const updated = await tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? (user.disabledAt ?? now) : null } });
+    // Users are installation-wide, so this goes to the system chain.
+    await appendAudit(tx, ctx, {
+      organizationId: null,
+      action: disabled ? 'user.disable' : 'user.enable',
+      targetType: 'User',
+      targetId: userId,
+      data: { email: user.email, wasDisabled: user.disabledAt !== null },
+    });
+    return updated;
   });
 }
 

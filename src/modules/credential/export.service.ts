@@ -1,0 +1,93 @@
+import type { Context } from '../../context.ts';
+import { appendAudit } from '../audit/audit.chain.ts';
+import { credentialOrderBy, credentialWhere, type CredentialFilter } from './credential.query.ts';
+import { recordAccess } from './reveal.service.ts';
+import { openSecret } from './secrets.ts';
+import { localId } from '../../lib/ids.ts';
+import { ValidationError } from '../../lib/errors.ts';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+
+/** Exports stop here; larger sets should be filtered (or paged through the API). */
+export const EXPORT_LIMIT = 5000;
+
+const COLUMNS = ['id', 'kind', 'name', 'username', 'url', 'category', 'folder', 'restricted', 'passwordUpdatedAt', 'archivedAt'] as const;
+const SECRET_COLUMNS = ['password', 'otpSecret', 'apiKeys', 'privateKey', 'passphrase'] as const;
+
+/** RFC 4180 quoting, plus a leading apostrophe where a spreadsheet would run a formula (CSV injection). */
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let s = typeof value === 'string' ? value : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/**
+ * Exports credentials of one organization as CSV or JSON: metadata only (ADMIN, MANAGER, AUDITOR), or with
+ * secrets (ADMIN only). Each exported secret is an access with surface EXPORT, recorded in the same
+ * transaction that decrypts it; restricted credentials never export their secrets.
+ */
+export async function exportCredentials(
+  ctx: Context,
+  input: { organizationId: string; filter?: Omit<CredentialFilter, 'organizationId'> | null; format: 'CSV' | 'JSON'; includeSecrets: boolean },
+) {
+  const organizationId = localId(input.organizationId, 'Organization');
+  ctx.policy.assert(input.includeSecrets ? 'credential:exportSecrets' : 'credential:export', { organizationId });
+  const where = await credentialWhere(ctx, { ...(input.filter ?? {}), organizationId: input.organizationId });
+  return ctx.db.$transaction(async (tx) => {
+    const credentials = await tx.credential.findMany({
+      where,
+      orderBy: credentialOrderBy(),
+      take: EXPORT_LIMIT + 1,
+      include: { category: true, folder: true, apiKeys: { orderBy: { position: 'asc' } } },
+    });
+    if (credentials.length > EXPORT_LIMIT) {
+      throw ValidationError.field('input.filter', `matches more than ${EXPORT_LIMIT} credentials; narrow the filter`);
+    }
+    const rows: Record<string, unknown>[] = [];
+    let secretsExported = 0;
+    for (const c of credentials) {
+      const row: Record<string, unknown> = {
+        id: encodeGlobalID('Credential', c.id),
+        kind: c.kind,
+        name: c.name,
+        username: c.username,
+        url: c.url,
+        category: c.category?.name ?? null,
+        folder: c.folder?.name ?? null,
+        restricted: c.restricted,
+        passwordUpdatedAt: c.passwordUpdatedAt.toISOString(),
+        archivedAt: c.archivedAt?.toISOString() ?? null,
+      };
+      if (input.includeSecrets && !c.restricted) {
+        const secrets = await tx.secretValue.findMany({ where: { credentialId: c.id, version: c.currentVersion } });
+        const plain = new Map<string, string>();
+        for (const s of secrets) plain.set(`${s.field}:${s.keyRef}`, await openSecret(tx, ctx.keyring, organizationId, s));
+        row.password = plain.get('PASSWORD:') ?? null;
+        row.otpSecret = plain.has('OTP_SECRET:') ? JSON.parse(plain.get('OTP_SECRET:')!).secretBase32 : null;
+        row.apiKeys = c.apiKeys.length
+          ? c.apiKeys.map((k) => ({ clientIdentifier: k.clientIdentifier, secretIdentifier: k.secretIdentifier, clientSecret: plain.get(`API_KEY_SECRET:${k.id}`) ?? null }))
+          : null;
+        row.privateKey = plain.get('SSH_PRIVATE_KEY:') ?? null;
+        row.passphrase = plain.get('PASSPHRASE:') ?? null;
+        await recordAccess(ctx, tx, { credential: c, field: 'ALL', version: c.currentVersion, surface: 'EXPORT' });
+        secretsExported += 1;
+      } else if (input.includeSecrets) {
+        for (const col of SECRET_COLUMNS) row[col] = null;
+      }
+      rows.push(row);
+    }
+    await appendAudit(tx, ctx, {
+      organizationId,
+      action: 'credential.export_list',
+      targetType: 'Organization',
+      targetId: organizationId,
+      data: { format: input.format, includeSecrets: input.includeSecrets, count: rows.length, secretsExported },
+    });
+    const columns = input.includeSecrets ? [...COLUMNS, ...SECRET_COLUMNS] : [...COLUMNS];
+    const content =
+      input.format === 'JSON'
+        ? JSON.stringify(rows, null, 2)
+        : [columns.join(','), ...rows.map((r) => columns.map((col) => csvCell(r[col])).join(','))].join('\r\n') + '\r\n';
+    return { format: input.format, content, count: rows.length, secretsExported };
+  });
+}
