@@ -17,9 +17,8 @@
 //
 //   The key commands are resumable: interrupted (Ctrl-C stops after the current batch) or failed, the same
 //   command run again finishes the job.
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fchmodSync, fsyncSync, linkSync, openSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import { decodeGlobalID } from '@pothos/plugin-relay';
@@ -32,7 +31,7 @@ import { ValidationError } from './lib/errors.ts';
 import { createAdministrator } from './modules/auth/auth.service.ts';
 import { Keyring } from './modules/keys/keyring.ts';
 import { EventBus } from './lib/events.ts';
-import { loadMasterKey, MasterKeyError, type MasterKey } from './lib/crypto/envelope.ts';
+import { loadMasterKey, MasterKeyError, writeKeyFile, type MasterKey } from './lib/crypto/envelope.ts';
 import { KeyRotationError, keyStatus, rekeyOrganization, rotateMasterKey } from './modules/keys/rotation.ts';
 
 const USAGE = `usage:
@@ -155,40 +154,6 @@ async function interruptible<T>(job: (signal: AbortSignal) => Promise<T>): Promi
 
 function isAbort(error: unknown): boolean {
   return (error as { name?: string })?.name === 'AbortError';
-}
-
-/**
- * Writes a key file (base64, mode 0600) through a fsynced temporary file: `replace` renames it over the target
- * atomically, `create` links it into place and fails with EEXIST rather than overwrite anything.
- */
-function writeKeyFile(path: string, key: Buffer, mode: 'replace' | 'create'): void {
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(temp, 'wx', 0o600);
-  try {
-    fchmodSync(fd, 0o600);
-    writeSync(fd, `${key.toString('base64')}\n`);
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    unlinkSync(temp);
-    throw error;
-  }
-  closeSync(fd);
-  try {
-    if (mode === 'replace') renameSync(temp, path);
-    else linkSync(temp, path);
-  } finally {
-    rmSync(temp, { force: true });
-  }
-  if (process.platform !== 'win32') {
-    const dirFd = openSync(dir, 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
-  }
 }
 
 /** Puts the new key into the configured key file, keeping the old key beside it. Returns the backup's path. */

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -212,9 +212,27 @@ function readKeyFile(path: string): Buffer | null {
 }
 
 function createKeyFile(path: string): Buffer {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const key = randomBytes(KEY_BYTES);
+  try {
+    // 'create' links rather than renames: it fails if another process created the file first, and overwriting
+    // that key would orphan whatever it has already encrypted. The loser of the race uses the winner's key.
+    writeKeyFile(path, key, 'create');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const existing = readKeyFile(path);
+    if (!existing) throw new MasterKeyError(`Master key file ${path} could not be created.`);
+    return existing;
+  }
+  return key;
+}
+
+/**
+ * Writes a key file (base64, mode 0600) through a fsynced temporary file: `replace` renames it over the target
+ * atomically, `create` links it into place and fails with EEXIST rather than overwrite anything.
+ */
+export function writeKeyFile(path: string, key: Buffer, mode: 'replace' | 'create'): void {
+  const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(temp, 'wx', 0o600);
   try {
@@ -222,22 +240,24 @@ function createKeyFile(path: string): Buffer {
     writeSync(fd, `${key.toString('base64')}\n`);
     fsyncSync(fd);
   } catch (error) {
+    closeSync(fd);
     unlinkSync(temp);
     throw error;
-  } finally {
-    closeSync(fd);
   }
+  closeSync(fd);
   try {
-    // link() rather than rename(): it fails if another process created the file first, and overwriting that
-    // key would orphan whatever it has already encrypted. The loser of the race uses the winner's key.
-    linkSync(temp, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const existing = readKeyFile(path);
-    if (!existing) throw new MasterKeyError(`Master key file ${path} could not be created.`);
-    return existing;
+    if (mode === 'replace') renameSync(temp, path);
+    else linkSync(temp, path);
   } finally {
-    unlinkSync(temp);
+    rmSync(temp, { force: true });
   }
-  return key;
+  if (process.platform !== 'win32') {
+    const dirFd = openSync(dir, 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  }
 }
+

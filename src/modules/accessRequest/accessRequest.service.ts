@@ -718,42 +718,27 @@ export function releasedFields(ctx: Context): Promise<Map<string, Set<string>>> 
   return loaded;
 }
 
-/** Pending requests the viewer can decide now (approver of the current step, not the requester, not yet decided). */
-export async function approvalQueue(ctx: Context, organizationId: string | null, limit = 100): Promise<RequestWithDecisions[]> {
+/**
+ * A work queue: requests of the organizations where the viewer may decide, narrowed in SQL by `where`, then
+ * kept when the lifecycle says the viewer could perform `probe` now (the same rule acting applies).
+ */
+async function queue(ctx: Context, organizationId: string | null, limit: number, where: Prisma.AccessRequestWhereInput, probe: LifecycleEvent) {
   const userId = ctx.policy.userId;
   if (!userId) return [];
   const orgs = ctx.policy.organizationIds('accessRequest:decide').filter((o) => !organizationId || o === organizationId);
-  const now = ctx.clock.now();
   const candidates = await ctx.db.accessRequest.findMany({
-    where: {
-      organizationId: { in: orgs },
-      requesterId: { not: userId },
-      AND: [stateWhere(['PENDING'], now), visibleRequestWhere(ctx), { participants: { some: { kind: 'APPROVER' } } }],
-    },
+    where: { organizationId: { in: orgs }, requesterId: { not: userId }, AND: [where, visibleRequestWhere(ctx)] },
     include: { approvals: true },
     orderBy: { createdAt: 'asc' },
     take: 1000,
   });
-  return candidates.filter((r) => viewerCan(ctx, r, { type: 'APPROVE' })).slice(0, limit);
+  return candidates.filter((r) => viewerCan(ctx, r, probe)).slice(0, limit);
 }
 
+/** Pending requests the viewer can decide now (approver of the current step, not the requester, not yet decided). */
+export const approvalQueue = (ctx: Context, organizationId: string | null, limit = 100): Promise<RequestWithDecisions[]> =>
+  queue(ctx, organizationId, limit, { AND: [stateWhere(['PENDING'], ctx.clock.now()), { participants: { some: { kind: 'APPROVER' } } }] }, { type: 'APPROVE' });
+
 /** Finished requests that wait for a review the viewer may give. */
-export async function reviewQueue(ctx: Context, organizationId: string | null, limit = 100): Promise<RequestWithDecisions[]> {
-  const userId = ctx.policy.userId;
-  if (!userId) return [];
-  const orgs = ctx.policy.organizationIds('accessRequest:decide').filter((o) => !organizationId || o === organizationId);
-  const now = ctx.clock.now();
-  const candidates = await ctx.db.accessRequest.findMany({
-    where: {
-      organizationId: { in: orgs },
-      reviewRequired: true,
-      reviewedAt: null,
-      requesterId: { not: userId },
-      AND: [stateWhere(['CHECKED_IN', 'EXPIRED'], now), visibleRequestWhere(ctx)],
-    },
-    include: { approvals: true },
-    orderBy: { createdAt: 'asc' },
-    take: 1000,
-  });
-  return candidates.filter((r) => viewerCan(ctx, r, { type: 'REVIEW', comment: 'probe' })).slice(0, limit);
-}
+export const reviewQueue = (ctx: Context, organizationId: string | null, limit = 100): Promise<RequestWithDecisions[]> =>
+  queue(ctx, organizationId, limit, { reviewRequired: true, reviewedAt: null, AND: [stateWhere(['CHECKED_IN', 'EXPIRED'], ctx.clock.now())] }, { type: 'REVIEW', comment: 'probe' });
