@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { ExecutionArgs } from 'graphql';
 import type { Config } from './config.ts';
@@ -17,6 +17,8 @@ import { Keyring } from './modules/keys/keyring.ts';
 import { loadMasterKey } from './lib/crypto/envelope.ts';
 import { EventBus } from './lib/events.ts';
 import { startScheduler } from './modules/accessRequest/accessRequest.service.ts';
+import { startWorkflowWorker, type WorkflowRun } from './modules/workflow/workflow.worker.ts';
+import { announceAppended } from './modules/audit/audit.chain.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -30,6 +32,8 @@ export type App = {
   deps: AppDeps;
   /** Applies due access-request transitions now (the scheduler also does, every ACCESS_SCHEDULER_INTERVAL_MS). */
   runScheduler(): Promise<number>;
+  /** Matches new audit entries to workflows and sends due deliveries now (also every WORKFLOW_POLL_INTERVAL_MS). */
+  runWorkflows(): Promise<WorkflowRun>;
   /** Applies migrations, then listens. Resolves with the bound port (PORT=0 picks a free one). */
   start(): Promise<{ port: number; url: string }>;
   /** Stops accepting work, closes sockets and the database. Safe to call twice. */
@@ -37,7 +41,10 @@ export type App = {
 };
 
 type ServerContext = { req: IncomingMessage; res: ServerResponse };
-type WsInit = { connectionParams?: Record<string, unknown>; extra?: { request: IncomingMessage } };
+type WsInit = { connectionParams?: Record<string, unknown>; extra?: { request: IncomingMessage; socket: WebSocket } };
+
+/** graphql-ws's close code for a connection whose credentials stopped being valid. */
+export const CLOSE_UNAUTHORIZED = 4401;
 
 function header(req: IncomingMessage, name: string): string | null {
   const v = req.headers[name];
@@ -65,8 +72,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const keyring = new Keyring(
     loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile }),
   );
-  const deps: AppDeps = { config, db, clock, logger, keyring, events: new EventBus() };
+  const deps: AppDeps = { config, db, clock, logger, keyring, events: new EventBus(config.redisUrl, (err) => logger.error({ err }, 'event bus error')) };
   let scheduler: ReturnType<typeof startScheduler> | undefined;
+  let workflows: ReturnType<typeof startWorkflowWorker> | undefined;
 
   const clientAddress = (req: IncomingMessage): string | null => {
     const forwarded = config.trustProxy ? header(req, 'x-forwarded-for')?.split(',')[0]?.trim() : undefined;
@@ -82,6 +90,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     graphiql: config.graphiql ? { title: 'vaultgate', subscriptionsProtocol: 'WS' } : false,
+    plugins: [
+      {
+        // What an operation appended to the audit log is announced once it is over (its transactions ended).
+        onExecute: ({ args }: { args: ExecutionArgs }) => ({ onExecuteDone: () => announceAppended(args.contextValue as Context) }),
+      },
+    ],
     // Never reveal internals: unexpected errors become "Unexpected error." in every environment.
     maskedErrors: { isDev: false },
     logging: {
@@ -94,10 +108,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     context: async (init) => {
       const ws = init as unknown as WsInit;
       if (ws.connectionParams !== undefined && ws.extra?.request) {
-        return createContext(deps, wsCredentials(ws.connectionParams), {
+        const socket = ws.extra.socket;
+        const ctx = await createContext(deps, wsCredentials(ws.connectionParams), {
           clientAddress: clientAddress(ws.extra.request),
           userAgent: header(ws.extra.request, 'user-agent'),
         });
+        ctx.closeConnection = (code, reason) => socket.close(code, reason);
+        return ctx;
       }
       const req = init.req;
       return createContext(
@@ -136,13 +153,28 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       onConnect: async (ctx) => {
         const creds = wsCredentials(ctx.connectionParams);
         if (!creds.authorization && !creds.apiKey) return false;
+        const m = /^Bearer\s+(\S+)$/i.exec(creds.authorization ?? '');
+        const presented = { bearer: m ? m[1] : null, apiKey: creds.apiKey ?? null };
         try {
-          const m = /^Bearer\s+(\S+)$/i.exec(creds.authorization ?? '');
-          const principal = await authenticate(deps, { bearer: m ? m[1] : null, apiKey: creds.apiKey ?? null });
-          return principal.kind !== 'anonymous';
+          const principal = await authenticate(deps, presented);
+          if (principal.kind === 'anonymous') return false;
         } catch {
           return false;
         }
+        // The connection lives only as long as its credentials: a session that expires, is signed out or whose
+        // user is disabled (or a revoked API key) closes the socket within the interval.
+        if (config.wsReauthIntervalMs > 0) {
+          const socket = ctx.extra.socket;
+          const timer = setInterval(() => {
+            authenticate(deps, presented).catch(() => {
+              clearInterval(timer);
+              socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the session or API key is no longer valid');
+            });
+          }, config.wsReauthIntervalMs);
+          timer.unref();
+          socket.once('close', () => clearInterval(timer));
+        }
+        return true;
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
@@ -169,6 +201,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   return {
     deps,
     runScheduler: () => (scheduler ? scheduler.runNow() : Promise.resolve(0)),
+    runWorkflows: () => (workflows ? workflows.runNow() : Promise.resolve({ matched: 0, sent: 0 })),
     async start() {
       const { applied } = await migrateDatabase(config.databaseUrl, { log: (msg: string) => logger.info(msg) });
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
@@ -183,8 +216,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           resolve();
         });
       });
+      await deps.events.start();
       // Catches up on whatever fell due while no instance was running, then keeps time.
       scheduler = startScheduler(deps, config.accessSchedulerIntervalMs);
+      workflows = startWorkflowWorker(deps);
       const port = (server.address() as AddressInfo).port;
       const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}${GRAPHQL_PATH}`;
       logger.info({ url, database: config.databaseProvider }, 'vaultgate listening');
@@ -193,6 +228,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     stop() {
       stopped ??= (async () => {
         await scheduler?.stop();
+        await workflows?.stop();
         await wsServer.dispose();
         for (const client of wss.clients) client.close(1001, 'Server shutting down');
         wss.close();
@@ -206,6 +242,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           server.closeIdleConnections();
         });
         await yoga.dispose?.();
+        await deps.events.stop();
         await db.$disconnect();
         logger.info('vaultgate stopped');
       })();

@@ -30,6 +30,12 @@ export type RequestMeta = {
 export type Context = AppDeps & {
   policy: Policy;
   request: RequestMeta;
+  /** Audit chains this request appended to; announced (`audit.appended`) after the operation finished. */
+  auditTouched: Set<string | null>;
+  /** The caller's policy as of now, from the same credentials (live subscriptions re-check every delivery). */
+  reauthenticate(): Promise<Policy>;
+  /** For WebSocket operations: closes the connection (e.g. a session that ended, a consumer that stalls). */
+  closeConnection?: (code: number, reason: string) => void;
 };
 
 /** Credentials as presented, from HTTP headers or a WebSocket connection_init payload. */
@@ -53,10 +59,13 @@ export async function createContext(
     if (!match) throw new UnauthenticatedError('The Authorization header must be "Bearer <token>".');
     bearer = match[1];
   }
-  const principal = await authenticate(deps, { bearer, apiKey: credentials.apiKey ?? null });
+  const presented = { bearer, apiKey: credentials.apiKey ?? null };
+  const principal = await authenticate(deps, presented);
   return {
     ...deps,
     policy: new Policy(principal),
     request: { requestId: meta.requestId ?? randomUUID(), clientAddress: meta.clientAddress, userAgent: meta.userAgent },
+    auditTouched: new Set(),
+    reauthenticate: async () => new Policy(await authenticate(deps, presented)),
   };
 }

@@ -12,6 +12,8 @@ import '../modules/folder/folder.schema.ts';
 import '../modules/credential/credential.schema.ts';
 import '../modules/accessPolicy/accessPolicy.schema.ts';
 import '../modules/accessRequest/accessRequest.schema.ts';
+import '../modules/workflow/workflow.schema.ts';
+import '../modules/realtime/realtime.schema.ts';
 
 let built: GraphQLSchema | undefined;
 

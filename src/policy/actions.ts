@@ -53,6 +53,10 @@ export const ACTIONS = {
   'accessRequest:decide': { description: 'Approve, deny, revoke or review requests (when a policy names the approver or reviewer)', roles: ALL_ROLES, principals: ['user'] },
   'accessRequest:readAll': { description: 'See every access request of an organization', roles: ['ADMIN', 'AUDITOR'], principals: ['user', 'apiKey'] },
   'accessRequest:revokeAny': { description: 'Revoke any approved or available request, approver or not', roles: ['ADMIN'], principals: ['user'] },
+  // Workflows notify people and systems outside the vault; they never carry secrets (workflow.service).
+  'workflow:read': { description: 'See an organization’s workflows and their delivery log', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user', 'apiKey'] },
+  'workflow:manage': { description: 'Create, edit, enable, test and delete workflows', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
+  'accessEvent:read': { description: 'Watch reveals, copies and exports live (passwordAccessed)', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user', 'apiKey'] },
   'audit:read': { description: 'Read, verify and export the audit log', roles: ['ADMIN', 'AUDITOR'], principals: ['user', 'apiKey'] },
 } as const satisfies Record<string, ActionRule>;
 

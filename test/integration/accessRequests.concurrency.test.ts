@@ -7,7 +7,7 @@ import pg from 'pg';
 import { startTestServer, testDbKind, type TestServer } from '../support/harness.ts';
 import { addMember, createOrg, type OrgFixture } from '../support/fixtures.ts';
 import { verifyChain } from '../../src/modules/audit/audit.service.ts';
-import type { DomainEvent } from '../../src/lib/events.ts';
+import type { AccessRequestChanged as DomainEvent } from '../../src/lib/events.ts';
 
 const ENV = { ACCESS_SCHEDULER_INTERVAL_MS: '0', SESSION_TTL_MINUTES: String(60 * 24 * 30) };
 const MINUTE = 60_000;

@@ -81,6 +81,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     // The scheduler runs once at start; tests move the clock and call app.runScheduler() themselves, so that no
     // background query lands in a statement count.
     ACCESS_SCHEDULER_INTERVAL_MS: '0',
+    // Likewise the workflow worker: tests call app.runWorkflows().
+    WORKFLOW_POLL_INTERVAL_MS: '0',
     ...options.env,
   });
   const logs: string[] = [];

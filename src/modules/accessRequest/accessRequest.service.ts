@@ -9,7 +9,7 @@ import { parseInput, text } from '../../lib/validate.ts';
 import { anonymousPolicy } from '../../policy/policy.ts';
 import type { AccessApproval, AccessRequest, Credential, Prisma } from '../../generated/prisma-sqlite/client.ts';
 import type { Role } from '../../generated/prisma-sqlite/enums.ts';
-import { appendAudit } from '../audit/audit.chain.ts';
+import { announceAppended, appendAudit } from '../audit/audit.chain.ts';
 import { loadVisibleCredential, rotateGeneratedPassword } from '../credential/credential.service.ts';
 import {
   choosePolicy,
@@ -250,7 +250,13 @@ const eventOf = (r: AccessRequest, action: string, from: RequestState | null, to
 
 /** A context for work nobody asked for in a request: the scheduler's. Audited with no actor. */
 export function systemContext(deps: AppDeps): Context {
-  return { ...deps, policy: anonymousPolicy(), request: { requestId: 'scheduler', clientAddress: null, userAgent: null } };
+  return {
+    ...deps,
+    policy: anonymousPolicy(),
+    request: { requestId: 'scheduler', clientAddress: null, userAgent: null },
+    auditTouched: new Set(),
+    reauthenticate: async () => anonymousPolicy(),
+  };
 }
 
 /**
@@ -634,6 +640,7 @@ async function runDueBatch(deps: AppDeps, limit: number): Promise<{ found: numbe
     if (done) {
       moved++;
       publish(deps, events);
+      announceAppended(ctx);
     }
   }
   return { found: due.length, moved };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { TxClient } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
+import type { EventBus } from '../../lib/events.ts';
 import type { Policy } from '../../policy/policy.ts';
 
 /** The chain of installation-wide events (sign-in attempts for unknown emails, key rotation). */
@@ -65,10 +66,11 @@ export function actorOf(policy: Policy): AuditActor {
  */
 export async function appendAudit(
   tx: TxClient,
-  ctx: { policy: Policy; clock: Clock; actor?: AuditActor },
+  ctx: { policy: Policy; clock: Clock; actor?: AuditActor; auditTouched?: Set<string | null> },
   entry: AuditEntry,
 ): Promise<{ seq: number; hash: string }> {
   const chain = entry.organizationId ?? SYSTEM_CHAIN;
+  ctx.auditTouched?.add(entry.organizationId);
   await tx.$executeRaw`INSERT INTO "AuditHead" ("chain", "seq", "hash") VALUES (${chain}, 0, ${GENESIS_HASH}) ON CONFLICT ("chain") DO NOTHING`;
   const head = await tx.auditHead.update({ where: { chain }, data: { seq: { increment: 1 } } });
   const actor = ctx.actor ?? actorOf(ctx.policy);
@@ -89,4 +91,13 @@ export async function appendAudit(
   await tx.auditEvent.create({ data: { ...fields, hash } });
   await tx.auditHead.update({ where: { chain }, data: { hash } });
   return { seq: fields.seq, hash };
+}
+
+/**
+ * Announces the chains a finished operation appended to (after its transactions ended). Receivers read the
+ * chain from their own cursor, so a spurious announcement (a rolled-back transaction) costs one empty read.
+ */
+export function announceAppended(ctx: { auditTouched: Set<string | null>; events: EventBus }): void {
+  for (const organizationId of ctx.auditTouched) ctx.events.publish({ topic: 'audit.appended', organizationId });
+  ctx.auditTouched.clear();
 }

@@ -47,7 +47,7 @@ const RevealFieldEnum = builder.enumType('RevealField', {
   } as const satisfies Record<(typeof REVEAL_FIELDS)[number], unknown>,
 });
 
-const AccessSurfaceEnum = builder.enumType('AccessSurface', {
+export const AccessSurfaceEnum = builder.enumType('AccessSurface', {
   description: 'How a secret left the vault.',
   values: {
     REVEAL: { description: 'Shown by revealCredential.' },
@@ -164,7 +164,7 @@ export const CredentialNode = builder.prismaNode('Credential', {
   }),
 });
 
-const AccessRecordRef = builder.prismaObject('AccessRecord', {
+export const AccessRecordRef = builder.prismaObject('AccessRecord', {
   description: 'One reveal, copy or export of a secret: who, what, when and from where. Never the secret.',
   fields: (t) => ({
     id: t.id({ description: 'Global id.', resolve: (a) => encodeGlobalID('AccessRecord', a.id) }),

@@ -1,0 +1,190 @@
+import { builder } from '../../graphql/builder.ts';
+import type { Context } from '../../context.ts';
+import { localId } from '../../lib/ids.ts';
+import type { Policy } from '../../policy/policy.ts';
+import type { AccessRecord, AuditEvent } from '../../generated/prisma-sqlite/client.ts';
+import { AccessRecordRef, AccessSurfaceEnum, CredentialNode } from '../credential/credential.schema.ts';
+import { ACCESS_SURFACES } from '../credential/reveal.service.ts';
+import { UserNode } from '../user/user.schema.ts';
+import { visibleUsersWhere } from '../user/user.service.ts';
+import { AccessRequestNode } from '../accessRequest/accessRequest.schema.ts';
+import { viewerCan, visibleRequestWhere, type RequestWithDecisions } from '../accessRequest/accessRequest.service.ts';
+import { auditFeed, decodeCursor, type FeedItem } from './feed.ts';
+
+builder.subscriptionType({
+  description:
+    'Live events over WebSocket (graphql-ws, same path). Every event carries a `cursor`: subscribe again with `after: cursor` to replay what was missed (from the audit log) and continue live, without gaps or duplicates — also across server restarts.',
+});
+
+/** The subscriber's context with the policy of this delivery (re-authenticated per batch of events). */
+const asOf = (ctx: Context, policy: Policy): Context => ({ ...ctx, policy });
+
+const dataOf = (row: AuditEvent): Record<string, unknown> => {
+  try {
+    return JSON.parse(row.data) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+};
+
+const followed = (ctx: Context, action: Parameters<Policy['organizationIds']>[0], organizationId: string | number | null | undefined) => {
+  const orgs = ctx.policy.organizationIds(action);
+  if (organizationId == null) return orgs;
+  const wanted = localId(String(organizationId), 'Organization');
+  return orgs.filter((o) => o === wanted);
+};
+
+// --- passwordAccessed ---
+
+type AccessEvent = { record: AccessRecord; policy: Policy };
+
+const PasswordAccessEvent = builder.objectRef<FeedItem<AccessEvent>>('PasswordAccessEvent').implement({
+  description: 'A secret left the vault: a reveal, copy, export or old-version reveal. Who, what, which field, when and from where — never the secret.',
+  fields: (t) => ({
+    cursor: t.string({ description: 'Resume after this event with `after: cursor`.', resolve: (e) => e.cursor }),
+    accessRecord: t.field({ type: AccessRecordRef, description: 'The access record.', resolve: (e) => e.item.record }),
+    credential: t.field({
+      type: CredentialNode,
+      nullable: true,
+      description: 'The credential (metadata); null once deleted.',
+      resolve: (e, _a, ctx) =>
+        e.item.record.credentialId
+          ? ctx.db.credential.findFirst({ where: { id: e.item.record.credentialId, AND: [e.item.policy.where('credential:read')] } })
+          : null,
+    }),
+    actor: t.field({
+      type: UserNode,
+      nullable: true,
+      description: 'Who accessed it; null for API keys.',
+      resolve: (e, _a, ctx) =>
+        e.item.record.actorUserId ? ctx.db.user.findFirst({ where: { id: e.item.record.actorUserId, AND: [visibleUsersWhere(asOf(ctx, e.item.policy))] } }) : null,
+    }),
+  }),
+});
+
+const PasswordAccessFilter = builder.inputType('PasswordAccessFilter', {
+  description: 'Which accesses to receive; all given conditions must match.',
+  fields: (t) => ({
+    organizationId: t.id({ description: 'Only this organization (default: every organization where the viewer may watch).' }),
+    credentialId: t.id({ description: 'Only this credential.' }),
+    categoryIds: t.idList({ description: 'Only credentials in one of these categories.' }),
+    actorId: t.id({ description: 'Only accesses by this user.' }),
+    surfaces: t.field({ type: [AccessSurfaceEnum], description: 'Only these surfaces.' }),
+  }),
+});
+
+// --- access requests ---
+
+type RequestEvent = { request: RequestWithDecisions; action: string; from: string | null; to: string | null };
+
+const AccessRequestEventRef = builder.objectRef<FeedItem<RequestEvent>>('AccessRequestEvent').implement({
+  description: 'A transition of an access request (ids re-read for the subscriber: never more than they may see).',
+  fields: (t) => ({
+    cursor: t.string({ description: 'Resume after this event with `after: cursor`.', resolve: (e) => e.cursor }),
+    action: t.string({ description: 'What happened, e.g. access_request.approve, access_request.start.', resolve: (e) => e.item.action }),
+    fromState: t.string({ nullable: true, description: 'The state before (null for a new request).', resolve: (e) => e.item.from }),
+    toState: t.string({ nullable: true, description: 'The state after.', resolve: (e) => e.item.to }),
+    accessRequest: t.field({ type: AccessRequestNode, description: 'The request as it is now.', resolve: (e) => e.item.request }),
+  }),
+});
+
+async function requestOf(ctx: Context, policy: Policy, row: AuditEvent): Promise<RequestEvent | null> {
+  if (row.targetType !== 'AccessRequest' || !row.targetId || !row.action.startsWith('access_request.')) return null;
+  const request = await ctx.db.accessRequest.findFirst({ where: { id: row.targetId, AND: [visibleRequestWhere(asOf(ctx, policy))] }, include: { approvals: true } });
+  if (!request) return null;
+  const data = dataOf(row);
+  const to = typeof data.to === 'string' ? data.to : typeof data.state === 'string' ? data.state : null;
+  return { request, action: row.action, from: typeof data.from === 'string' ? data.from : null, to };
+}
+
+const AFTER = { description: 'A cursor from an earlier event: replay everything after it, then continue live.' };
+
+builder.subscriptionFields((t) => ({
+  passwordAccessed: t.field({
+    type: PasswordAccessEvent,
+    description: 'Every reveal, copy, export and old-version reveal in the organizations where the viewer may watch accesses (ADMIN, MANAGER, AUDITOR).',
+    authScopes: { can: 'accessEvent:read' },
+    args: { filter: t.arg({ type: PasswordAccessFilter, description: 'Which accesses.' }), after: t.arg.string(AFTER) },
+    subscribe: (_root, args, ctx) => {
+      const f = args.filter;
+      const credentialId = f?.credentialId ? localId(String(f.credentialId), 'Credential') : null;
+      const actorId = f?.actorId ? localId(String(f.actorId), 'User') : null;
+      const categoryIds = f?.categoryIds?.map((c: string | number) => localId(String(c), 'Category')) ?? null;
+      const surfaces = (f?.surfaces ?? null) as (typeof ACCESS_SURFACES)[number][] | null;
+      return auditFeed<AccessEvent>({
+        ctx,
+        organizationIds: followed(ctx, 'accessEvent:read', f?.organizationId),
+        after: args.after ? decodeCursor(args.after) : null,
+        select: async (row, policy) => {
+          const accessRecordId = dataOf(row).accessRecordId;
+          if (typeof accessRecordId !== 'string' || !row.organizationId) return null;
+          if (!policy.can('accessEvent:read', { organizationId: row.organizationId })) return null;
+          const record = await ctx.db.accessRecord.findUnique({ where: { id: accessRecordId }, include: { credential: { select: { categoryId: true } } } });
+          if (!record) return null;
+          if (credentialId && record.credentialId !== credentialId) return null;
+          if (actorId && record.actorUserId !== actorId) return null;
+          if (surfaces && !surfaces.includes(record.surface as (typeof ACCESS_SURFACES)[number])) return null;
+          if (categoryIds && !(record.credential?.categoryId && categoryIds.includes(record.credential.categoryId))) return null;
+          const { credential: _c, ...plain } = record;
+          return { record: plain, policy };
+        },
+      });
+    },
+    resolve: (event) => event,
+  }),
+  accessRequestUpdated: t.field({
+    type: AccessRequestEventRef,
+    description: 'Every transition of the access requests the viewer may see (their own, those they approve or review, all of them for ADMIN and AUDITOR).',
+    authScopes: { authenticated: true },
+    args: {
+      id: t.arg.id({ description: 'Only this request.' }),
+      organizationId: t.arg.id({ description: 'Only this organization.' }),
+      after: t.arg.string(AFTER),
+    },
+    subscribe: (_root, args, ctx) => {
+      const only = args.id ? localId(String(args.id), 'AccessRequest') : null;
+      return auditFeed<RequestEvent>({
+        ctx,
+        organizationIds: followed(ctx, 'organization:read', args.organizationId),
+        after: args.after ? decodeCursor(args.after) : null,
+        select: async (row, policy) => (only && row.targetId !== only ? null : requestOf(ctx, policy, row)),
+      });
+    },
+    resolve: (event) => event,
+  }),
+  approvalPending: t.field({
+    type: AccessRequestEventRef,
+    description: 'Requests the viewer can decide now: new pending requests, and requests that moved to a step they approve.',
+    authScopes: { can: 'accessRequest:decide' },
+    args: { organizationId: t.arg.id({ description: 'Only this organization.' }), after: t.arg.string(AFTER) },
+    subscribe: (_root, args, ctx) =>
+      auditFeed<RequestEvent>({
+        ctx,
+        organizationIds: followed(ctx, 'accessRequest:decide', args.organizationId),
+        after: args.after ? decodeCursor(args.after) : null,
+        select: async (row, policy) => {
+          if (!['access_request.create', 'access_request.resubmit', 'access_request.approve'].includes(row.action)) return null;
+          const event = await requestOf(ctx, policy, row);
+          return event && viewerCan(asOf(ctx, policy), event.request, { type: 'APPROVE' }) ? event : null;
+        },
+      }),
+    resolve: (event) => event,
+  }),
+  requestAvailable: t.field({
+    type: AccessRequestEventRef,
+    description: 'The viewer’s own requests becoming AVAILABLE (approved with the window open, or the window opening).',
+    authScopes: { can: 'accessRequest:create' },
+    args: { after: t.arg.string(AFTER) },
+    subscribe: (_root, args, ctx) =>
+      auditFeed<RequestEvent>({
+        ctx,
+        organizationIds: followed(ctx, 'accessRequest:create', null),
+        after: args.after ? decodeCursor(args.after) : null,
+        select: async (row, policy) => {
+          const event = await requestOf(ctx, policy, row);
+          return event && event.to === 'AVAILABLE' && event.request.requesterId === policy.userId ? event : null;
+        },
+      }),
+    resolve: (event) => event,
+  }),
+}));
