@@ -8,7 +8,7 @@ const graphql = require.resolve('graphql');
 
 const integrationOn = (name: string, db: 'sqlite' | 'postgres') => ({
   extends: true as const,
-  test: { name, include: ['test/integration/**/*.test.ts'], env: { VAULTGATE_TEST_DB: db } },
+  test: { name, include: ['test/integration/**/*.test.ts', 'test/adversarial/**/*.test.ts'], env: { VAULTGATE_TEST_DB: db } },
 });
 
 export default defineConfig({

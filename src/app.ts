@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { Config } from './config.ts';
 import { createDb, type Db, type DbOptions } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
@@ -12,13 +12,16 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { getSchema } from './graphql/schema.ts';
 import { createContext, type AppDeps, type Context, type PresentedCredentials } from './context.ts';
-import { authenticate } from './modules/auth/auth.service.ts';
+import { authenticate, limitAuthFailures } from './modules/auth/auth.service.ts';
+import { createRateLimiter } from './lib/rateLimit.ts';
 import { Keyring } from './modules/keys/keyring.ts';
 import { loadMasterKey } from './lib/crypto/envelope.ts';
 import { EventBus } from './lib/events.ts';
 import { startScheduler } from './modules/accessRequest/accessRequest.service.ts';
 import { startWorkflowWorker, type WorkflowRun } from './modules/workflow/workflow.worker.ts';
 import { announceAppended } from './modules/audit/audit.chain.ts';
+import { surfacePlugins, wsErrors, wsOriginAllowed } from './graphql/surface.ts';
+import { resolvePersisted, sdkOperations } from './graphql/persisted.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -72,12 +75,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const keyring = new Keyring(
     loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile }),
   );
-  const deps: AppDeps = { config, db, clock, logger, keyring, events: new EventBus(config.redisUrl, (err) => logger.error({ err }, 'event bus error')) };
+  const deps: AppDeps = { config, db, clock, logger, keyring, events: new EventBus(config.redisUrl, (err) => logger.error({ err }, 'event bus error')),
+    limits: createRateLimiter({ redisUrl: config.redisUrl, redisPrefix: config.rateLimits.redisPrefix }, clock, (err) => logger.error({ err }, 'rate limit store error')) };
   let scheduler: ReturnType<typeof startScheduler> | undefined;
   let workflows: ReturnType<typeof startWorkflowWorker> | undefined;
 
   const clientAddress = (req: IncomingMessage): string | null => {
-    const forwarded = config.trustProxy ? header(req, 'x-forwarded-for')?.split(',')[0]?.trim() : undefined;
+    // The last entry is the one the trusted proxy appended; earlier ones are whatever the client sent, and
+    // trusting them would let a client pick a new address per request (and dodge per-address limits).
+    const forwarded = config.trustProxy ? header(req, 'x-forwarded-for')?.split(',').at(-1)?.trim() : undefined;
     return (forwarded || req.socket.remoteAddress || null)?.slice(0, 64) ?? null;
   };
   const requestId = (req: IncomingMessage): string => {
@@ -85,12 +91,19 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     return given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
   };
 
+  const persisted = config.persistedOperations === 'only' ? sdkOperations() : undefined;
   const yoga: YogaServerInstance<ServerContext, Context> = createYoga<ServerContext, Context>({
     schema: getSchema(),
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     graphiql: config.graphiql ? { title: 'vaultgate', subscriptionsProtocol: 'WS' } : false,
+    // Larger bodies are answered 413 before they are parsed (chunked ones too, as they stream in).
+    maxRequestBodySize: config.requestMaxBytes,
+    // One operation per request (the limits are per operation), and only JSON or GET: no multipart uploads.
+    batching: false,
+    multipart: false,
     plugins: [
+      ...surfacePlugins(config, persisted),
       {
         // What an operation appended to the audit log is announced once it is over (its transactions ended).
         onExecute: ({ args }: { args: ExecutionArgs }) => ({ onExecuteDone: () => announceAppended(args.contextValue as Context) }),
@@ -146,9 +159,18 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     return yoga.requestListener(req, res);
   });
 
-  const wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
+  const wss = new WebSocketServer({
+    server,
+    path: GRAPHQL_PATH,
+    // A larger message closes the socket with 1009 (Message Too Big) before it is buffered whole.
+    maxPayload: config.wsMaxPayloadBytes,
+    verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) =>
+      wsOriginAllowed(config, info.req) ? done(true) : done(false, 403, 'Origin not allowed'),
+  });
   const wsServer = useServer<Record<string, unknown>>(
     {
+      // A socket that has not sent connection_init by then is closed with 4408.
+      connectionInitWaitTimeout: config.wsConnectionInitTimeoutMs,
       // Credentials are checked in connection_init; returning false closes the socket with 4403 Forbidden.
       onConnect: async (ctx) => {
         const creds = wsCredentials(ctx.connectionParams);
@@ -156,7 +178,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         const m = /^Bearer\s+(\S+)$/i.exec(creds.authorization ?? '');
         const presented = { bearer: m ? m[1] : null, apiKey: creds.apiKey ?? null };
         try {
-          const principal = await authenticate(deps, presented);
+          const principal = await limitAuthFailures(deps, clientAddress(ctx.extra.request), true, () => authenticate(deps, presented));
           if (principal.kind === 'anonymous') return false;
         } catch {
           return false;
@@ -178,11 +200,22 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
-      onSubscribe: async (ctx, _id, payload) => {
-        const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
-        const document = enveloped.parse(payload.query);
+      onSubscribe: async (ctx, _id, message) => {
+        let payload = message;
+        let enveloped: ReturnType<typeof yoga.getEnveloped>;
+        let document: ReturnType<typeof enveloped.parse>;
+        try {
+          if (persisted) payload = resolvePersisted(persisted, message);
+          enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
+          // Persisted-operation, token-limit and syntax refusals are thrown here: answer them as errors instead
+          // of letting graphql-ws close the whole socket with 4500.
+          document = enveloped.parse(payload.query);
+        } catch (err) {
+          if (err instanceof GraphQLError) return wsErrors([err]);
+          throw err;
+        }
         const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) return wsErrors(errors);
         return {
           schema: enveloped.schema,
           operationName: payload.operationName,
@@ -194,6 +227,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       },
     },
     wss,
+    // Pings every interval; a socket that does not answer a ping within the interval is terminated.
+    config.wsKeepAliveMs,
   );
 
   let stopped: Promise<void> | undefined;
@@ -243,6 +278,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         });
         await yoga.dispose?.();
         await deps.events.stop();
+        await deps.limits.close();
         await db.$disconnect();
         logger.info('vaultgate stopped');
       })();

@@ -30,6 +30,7 @@ import { createLogger } from './lib/logger.ts';
 import { ValidationError } from './lib/errors.ts';
 import { createAdministrator } from './modules/auth/auth.service.ts';
 import { Keyring } from './modules/keys/keyring.ts';
+import { createRateLimiter } from './lib/rateLimit.ts';
 import { EventBus } from './lib/events.ts';
 import { loadMasterKey, MasterKeyError, writeKeyFile, type MasterKey } from './lib/crypto/envelope.ts';
 import { KeyRotationError, keyStatus, rekeyOrganization, rotateMasterKey } from './modules/keys/rotation.ts';
@@ -95,7 +96,7 @@ async function adminCreate(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   try {
     const { user, organization } = await createAdministrator(
-      { config, db, clock: systemClock, logger, keyring: new Keyring(loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile })), events: new EventBus() },
+      { config, db, clock: systemClock, logger, keyring: new Keyring(loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile })), events: new EventBus(), limits: createRateLimiter({ redisUrl: undefined, redisPrefix: config.rateLimits.redisPrefix }, systemClock) },
       { email: values.email, name: values.name ?? values.email, password, organizationName: values.org },
       { onlyIfFirst: false },
     );

@@ -33,7 +33,62 @@ const schema = z.object({
     .optional(),
   SMTP_FROM: z.string().min(3).max(320).default('vaultgate <vaultgate@localhost>'),
   VAULTGATE_MASTER_KEY_FILE: z.string().min(1).optional(),
+  INTROSPECTION: z.enum(['true', 'false']).optional(),
+  QUERY_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(8),
+  QUERY_MAX_COST: z.coerce.number().int().min(1).max(10_000_000).default(5000),
+  QUERY_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
+  QUERY_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(50),
+  QUERY_MAX_TOKENS: z.coerce.number().int().min(10).max(1_000_000).default(1000),
+  REQUEST_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
+  PERSISTED_OPERATIONS: z.enum(['off', 'only']).default('off'),
+  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(64 * 1024).default(64 * 1024),
+  WS_ALLOWED_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must look like https://host[:port], without a path')).min(1))
+    .optional(),
+  WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3000),
+  WS_KEEPALIVE_MS: z.coerce.number().int().min(0).max(600_000).default(12_000),
+  RATE_LIMIT_SIGNIN_PER_ACCOUNT: z.coerce.number().int().min(0).max(1_000_000).default(5),
+  RATE_LIMIT_SIGNIN_PER_ACCOUNT_TOTAL: z.coerce.number().int().min(0).max(1_000_000).default(20),
+  RATE_LIMIT_SIGNIN_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(30),
+  RATE_LIMIT_SIGNIN_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  RATE_LIMIT_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  RATE_LIMIT_LOCKOUT_MAX_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).default(3600),
+  RATE_LIMIT_REVEAL_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(30),
+  RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(20),
+  RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(100).default('vaultgate:ratelimit:'),
 });
+
+/** What one GraphQL operation may ask for; see README "Limits". */
+export type QueryLimits = {
+  maxDepth: number;
+  maxCost: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxTokens: number;
+};
+
+/** Abuse limits (README "Rate limits"); a limit of 0 turns that limit off. */
+export type RateLimitConfig = {
+  /** Failed sign-ins for one account from one client address before that pair is locked out. */
+  signInPerAccount: number;
+  /** Failed sign-ins for one account from all addresses before addresses it has not signed in from are locked out. */
+  signInPerAccountTotal: number;
+  /** Sign-in attempts (successful or not) per client address per window. */
+  signInPerAddress: number;
+  /** The sign-in window; a failure streak is also forgotten after this long without failures once a lockout ended. */
+  signInWindowMs: number;
+  /** The first lockout; each further failure doubles it, up to lockoutMaxMs. */
+  lockoutMs: number;
+  lockoutMaxMs: number;
+  /** Reveals, reported accesses and exports with secrets per user or API key per minute. */
+  revealPerMinute: number;
+  /** Unknown, expired or revoked session tokens and API keys per client address per window, then HTTP 429. */
+  authFailuresPerAddress: number;
+  /** Prefix of every rate-limit key in Redis (REDIS_URL). */
+  redisPrefix: string;
+};
 
 export type Config = {
   env: 'development' | 'production' | 'test';
@@ -44,8 +99,26 @@ export type Config = {
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   sessionTtlMinutes: number;
   graphiql: boolean;
+  /** Whether `__schema` / `__type` may be queried (off in production unless INTROSPECTION=true); off also hides "Did you mean …" suggestions. */
+  introspection: boolean;
+  /** Per-operation limits, checked before anything executes (HTTP and WebSocket). */
+  queryLimits: QueryLimits;
+  /** Largest HTTP request body; larger ones are answered 413. */
+  requestMaxBytes: number;
+  /** `only`: just the SDK's operations (src/sdk) are accepted, by text or sha256 hash. */
+  persistedOperations: 'off' | 'only';
+  /** Largest WebSocket message; a larger one closes the socket with 1009. */
+  wsMaxPayloadBytes: number;
+  /** Browser Origins allowed to open a WebSocket; undefined = any (clients without an Origin header are always allowed). */
+  wsAllowedOrigins: string[] | undefined;
+  /** A socket that has not sent connection_init by then is closed with 4408. */
+  wsConnectionInitTimeoutMs: number;
+  /** Ping interval; a socket that does not answer a ping within it is terminated (0 = off). */
+  wsKeepAliveMs: number;
   trustProxy: boolean;
   shutdownGraceMs: number;
+  /** Sign-in, reveal and authentication-failure limits; kept in Redis when REDIS_URL is set, else in this process. */
+  rateLimits: RateLimitConfig;
   /** Redis for events between instances; without it, events stay in this process. */
   redisUrl: string | undefined;
   /** How often a WebSocket connection's session or API key is checked again (0 = only per delivery). */
@@ -101,10 +174,35 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: c.LOG_LEVEL,
     sessionTtlMinutes: c.SESSION_TTL_MINUTES,
     graphiql: c.GRAPHIQL ? c.GRAPHIQL === 'true' : c.NODE_ENV !== 'production',
+    introspection: c.INTROSPECTION ? c.INTROSPECTION === 'true' : c.NODE_ENV !== 'production',
+    queryLimits: {
+      maxDepth: c.QUERY_MAX_DEPTH,
+      maxCost: c.QUERY_MAX_COST,
+      maxAliases: c.QUERY_MAX_ALIASES,
+      maxDirectives: c.QUERY_MAX_DIRECTIVES,
+      maxTokens: c.QUERY_MAX_TOKENS,
+    },
+    requestMaxBytes: c.REQUEST_MAX_BYTES,
+    persistedOperations: c.PERSISTED_OPERATIONS,
+    wsMaxPayloadBytes: c.WS_MAX_PAYLOAD_BYTES,
+    wsAllowedOrigins: c.WS_ALLOWED_ORIGINS?.map((o) => new URL(o).origin),
+    wsConnectionInitTimeoutMs: c.WS_CONNECTION_INIT_TIMEOUT_MS,
+    wsKeepAliveMs: c.WS_KEEPALIVE_MS,
     trustProxy: c.TRUST_PROXY === 'true',
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     accessSchedulerIntervalMs: c.ACCESS_SCHEDULER_INTERVAL_MS,
     redisUrl: c.REDIS_URL,
+    rateLimits: {
+      signInPerAccount: c.RATE_LIMIT_SIGNIN_PER_ACCOUNT,
+      signInPerAccountTotal: c.RATE_LIMIT_SIGNIN_PER_ACCOUNT_TOTAL,
+      signInPerAddress: c.RATE_LIMIT_SIGNIN_PER_ADDRESS,
+      signInWindowMs: c.RATE_LIMIT_SIGNIN_WINDOW_SECONDS * 1000,
+      lockoutMs: c.RATE_LIMIT_LOCKOUT_SECONDS * 1000,
+      lockoutMaxMs: Math.max(c.RATE_LIMIT_LOCKOUT_MAX_SECONDS, c.RATE_LIMIT_LOCKOUT_SECONDS) * 1000,
+      revealPerMinute: c.RATE_LIMIT_REVEAL_PER_MINUTE,
+      authFailuresPerAddress: c.RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS,
+      redisPrefix: c.RATE_LIMIT_REDIS_PREFIX,
+    },
     wsReauthIntervalMs: c.WS_REAUTH_INTERVAL_MS,
     wsSlowConsumerMs: c.WS_SLOW_CONSUMER_MS,
     workflowPollIntervalMs: c.WORKFLOW_POLL_INTERVAL_MS,

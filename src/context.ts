@@ -5,9 +5,10 @@ import type { Clock } from './lib/clock.ts';
 import type { Logger } from './lib/logger.ts';
 import type { Keyring } from './modules/keys/keyring.ts';
 import type { EventBus } from './lib/events.ts';
+import type { RateLimiter } from './lib/rateLimit.ts';
 import { UnauthenticatedError } from './lib/errors.ts';
 import { Policy } from './policy/policy.ts';
-import { authenticate } from './modules/auth/auth.service.ts';
+import { authenticate, limitAuthFailures } from './modules/auth/auth.service.ts';
 
 /** What the app is made of; built once by app.ts. */
 export type AppDeps = {
@@ -18,6 +19,8 @@ export type AppDeps = {
   keyring: Keyring;
   /** Domain events, published after their transaction commits. */
   events: EventBus;
+  /** Abuse limits (sign-ins, reveals, invalid credentials), per process or shared through Redis. */
+  limits: RateLimiter;
 };
 
 /** Facts about the caller's connection, recorded with sessions and (later) access records. */
@@ -53,14 +56,13 @@ export async function createContext(
   credentials: PresentedCredentials,
   meta: Omit<RequestMeta, 'requestId'> & { requestId?: string },
 ): Promise<Context> {
-  let bearer: string | null = null;
-  if (credentials.authorization) {
-    const match = /^Bearer\s+(\S+)$/i.exec(credentials.authorization.trim());
-    if (!match) throw new UnauthenticatedError('The Authorization header must be "Bearer <token>".');
-    bearer = match[1];
-  }
-  const presented = { bearer, apiKey: credentials.apiKey ?? null };
-  const principal = await authenticate(deps, presented);
+  const match = credentials.authorization ? /^Bearer\s+(\S+)$/i.exec(credentials.authorization.trim()) : null;
+  const presented = { bearer: match ? match[1] : null, apiKey: credentials.apiKey ?? null };
+  // Invalid credentials are counted per client address; past the limit they are refused (429) before any lookup.
+  const principal = await limitAuthFailures(deps, meta.clientAddress, Boolean(credentials.authorization) || presented.apiKey !== null, () => {
+    if (credentials.authorization && !match) throw new UnauthenticatedError('The Authorization header must be "Bearer <token>".');
+    return authenticate(deps, presented);
+  });
   return {
     ...deps,
     policy: new Policy(principal),

@@ -3,6 +3,7 @@ import {
   BootstrapClosedError,
   InvalidCredentialsError,
   LastAdminError,
+  RateLimitedError,
   ValidationError,
   type FieldIssue,
 } from '../lib/errors.ts';
@@ -60,4 +61,14 @@ builder.objectType(LastAdminError, {
   name: 'LastAdminError',
   description: 'The change would leave an organization without an administrator.',
   interfaces: [ErrorInterface],
+});
+
+builder.objectType(RateLimitedError, {
+  name: 'RateLimitedError',
+  description:
+    'Too many attempts (sign-ins per account or client address, or reveals per user or API key). Nothing was checked or changed: wait `retryAfterSeconds`, then try again.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    retryAfterSeconds: t.exposeInt('retryAfterSeconds', { description: 'Seconds until the same attempt may be made again (at least 1).' }),
+  }),
 });

@@ -55,6 +55,17 @@ export class LastAdminError extends DomainError {
 }
 
 /**
+ * Too many attempts: sign-ins (per account, per client address), or reveals per user or API key. Nothing was
+ * checked or changed; the same attempt may succeed after `retryAfterSeconds`.
+ */
+export class RateLimitedError extends DomainError {
+  override name = 'RateLimitedError';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many attempts. Try again in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}.`);
+  }
+}
+
+/**
  * Authorization failure. Deliberately the same for "not allowed" and "does not exist", so that ids of other
  * organizations cannot be probed.
  */
@@ -68,5 +79,21 @@ export class ForbiddenError extends GraphQLError {
 export class UnauthenticatedError extends GraphQLError {
   constructor(message = 'The session or API key is not valid. Sign in again.') {
     super(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  }
+}
+
+/**
+ * Too many invalid credentials from one client address: answered before any credential is looked up, with
+ * HTTP 429 and a Retry-After header (an authentication-layer refusal, like UNAUTHENTICATED).
+ */
+export class TooManyAuthFailuresError extends GraphQLError {
+  constructor(retryAfterSeconds: number) {
+    super(`Too many invalid credentials from this address. Try again in ${retryAfterSeconds} seconds.`, {
+      extensions: {
+        code: 'RATE_LIMITED',
+        retryAfterSeconds,
+        http: { status: 429, headers: { 'Retry-After': String(retryAfterSeconds) } },
+      },
+    });
   }
 }

@@ -30,6 +30,11 @@ export class VaultgateRequestError extends Error {
   get code(): string | undefined {
     return this.errors[0]?.extensions?.code as string | undefined;
   }
+  /** With RATE_LIMITED (HTTP 429, too many invalid credentials from this address): seconds to wait. */
+  get retryAfterSeconds(): number | undefined {
+    const v = this.errors[0]?.extensions?.retryAfterSeconds;
+    return typeof v === 'number' ? v : undefined;
+  }
 }
 
 const documentText = new WeakMap<DocumentNode, string>();

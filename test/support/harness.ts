@@ -83,6 +83,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ACCESS_SCHEDULER_INTERVAL_MS: '0',
     // Likewise the workflow worker: tests call app.runWorkflows().
     WORKFLOW_POLL_INTERVAL_MS: '0',
+    // Every fixture signs in from 127.0.0.1 and the clock stands still: per-address and per-minute limits are
+    // generous here; rateLimits.test.ts starts servers with tight ones. Per-account lockouts keep their defaults.
+    RATE_LIMIT_SIGNIN_PER_ADDRESS: '100000',
+    RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: '100000',
+    RATE_LIMIT_REVEAL_PER_MINUTE: '100000',
     ...options.env,
   });
   const logs: string[] = [];

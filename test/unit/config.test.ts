@@ -9,6 +9,21 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: 'postgresql://u@h/db' }).databaseProvider).toBe('postgresql');
   });
 
+  it('has rate limits on by default, in seconds and per minute as documented', () => {
+    expect(loadConfig({}).rateLimits).toEqual({
+      signInPerAccount: 5,
+      signInPerAccountTotal: 20,
+      signInPerAddress: 30,
+      signInWindowMs: 900_000,
+      lockoutMs: 60_000,
+      lockoutMaxMs: 3_600_000,
+      revealPerMinute: 30,
+      authFailuresPerAddress: 20,
+      redisPrefix: 'vaultgate:ratelimit:',
+    });
+    expect(() => loadConfig({ RATE_LIMIT_REVEAL_PER_MINUTE: '-1' })).toThrow(/RATE_LIMIT_REVEAL_PER_MINUTE/);
+  });
+
   it('names every bad variable in one clear error', () => {
     let error: unknown;
     try {

@@ -584,6 +584,12 @@ export async function removeAccessRequest(ctx: Context, input: { id: string }) {
 export async function releasingRequest(ctx: Context, tx: TxClient, credential: Credential, field: ReleasableField): Promise<AccessRequest | null> {
   const userId = ctx.policy.userId;
   if (!userId) return null;
+  // A reveal must not commit after a revoke or check-in that it raced: on PostgreSQL (READ COMMITTED) the rows are
+  // share-locked first, so an uncommitted transition is waited for (and its result read below), and a later one
+  // waits until this reveal has committed. SQLite serialises its transactions.
+  if (ctx.config.databaseProvider === 'postgresql') {
+    await tx.$queryRaw`SELECT "id" FROM "AccessRequest" WHERE "credentialId" = ${credential.id} AND "requesterId" = ${userId} AND "state" IN ('APPROVED', 'AVAILABLE') FOR SHARE`;
+  }
   const now = ctx.clock.now();
   const candidates = await tx.accessRequest.findMany({
     where: { credentialId: credential.id, requesterId: userId, state: { in: ['APPROVED', 'AVAILABLE'] }, startsAt: { lte: now }, endsAt: { gt: now } },

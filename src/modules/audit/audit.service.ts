@@ -63,6 +63,7 @@ async function auditEventsWhere(ctx: Context, filter: AuditEventFilter): Promise
   ctx.policy.assert('audit:read', { organizationId });
   for (const [name, value] of [['action', filter.action], ['actionPrefix', filter.actionPrefix]] as const) {
     if (value != null && value.length > ACTION_MAX_LENGTH) throw badInput(`filter.${name} must be at most ${ACTION_MAX_LENGTH} characters.`);
+    if (value?.includes('\u0000')) throw badInput(`filter.${name} must not contain NUL characters.`);
   }
   const and: Prisma.AuditEventWhereInput[] = [];
   if (filter.actorId) and.push(actorWhere(filter.actorId));

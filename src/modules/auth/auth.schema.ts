@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
-import { BootstrapClosedError, InvalidCredentialsError, ValidationError } from '../../lib/errors.ts';
+import { BootstrapClosedError, InvalidCredentialsError, RateLimitedError, ValidationError } from '../../lib/errors.ts';
 import { bootstrap, changePassword, signIn, signOut } from './auth.service.ts';
 
 const ViewerKind = builder.enumType('ViewerKind', {
@@ -111,10 +111,11 @@ const ChangePasswordPayload = builder.objectRef<{ ok: true }>('ChangePasswordPay
 
 builder.mutationFields((t) => ({
   signIn: t.field({
-    description: 'Opens a session. An unknown email, a wrong password and a disabled account all answer InvalidCredentialsError.',
+    description:
+      'Opens a session. An unknown email, a wrong password and a disabled account all answer InvalidCredentialsError. Too many failures for an account from one address, for an account from any address, or too many attempts from one address answer RateLimitedError, without checking the password (README "Rate limits").',
     authScopes: { public: true },
     type: SignInPayload,
-    errors: { types: [InvalidCredentialsError, ValidationError] },
+    errors: { types: [InvalidCredentialsError, RateLimitedError, ValidationError] },
     args: { input: t.arg({ type: SignInInput, required: true }) },
     resolve: (_root, { input }, ctx) => signIn(ctx, input),
   }),

@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import type { AppDeps, Context } from '../../context.ts';
 import { isUniqueViolation } from '../../db/client.ts';
-import { BootstrapClosedError, InvalidCredentialsError, UnauthenticatedError, ValidationError } from '../../lib/errors.ts';
+import {
+  BootstrapClosedError,
+  InvalidCredentialsError,
+  RateLimitedError,
+  TooManyAuthFailuresError,
+  UnauthenticatedError,
+  ValidationError,
+} from '../../lib/errors.ts';
+import { retryAfterSeconds, type Decision, type LockoutRule } from '../../lib/rateLimit.ts';
+import type { RateLimitConfig } from '../../config.ts';
 import { hashPassword, verifyPassword, PASSWORD_MAX_LENGTH } from '../../lib/passwords.ts';
 import { hashToken, looksLikeToken, newToken } from '../../lib/tokens.ts';
 import { email, parseInput, passwordSchema, text } from '../../lib/validate.ts';
@@ -52,6 +61,80 @@ export async function authenticate(
     return { kind: 'apiKey', apiKeyId: key.id, organizationId: key.organizationId, role: key.role as Role };
   }
   return { kind: 'anonymous' };
+}
+
+/**
+ * Authenticates presented credentials, counting invalid ones per client address (unknown, expired or revoked
+ * tokens and keys, malformed headers). Past RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS in the window, any presented
+ * credential from that address is refused with HTTP 429 before it is looked up, so a refusal tells nothing about
+ * the credential. Requests without credentials are not affected.
+ */
+export async function limitAuthFailures(
+  deps: AppDeps,
+  clientAddress: string | null,
+  presenting: boolean,
+  authenticateNow: () => Promise<Principal>,
+): Promise<Principal> {
+  if (!presenting) return authenticateNow();
+  const subject = [clientAddress ?? 'unknown'];
+  const rule = { limit: deps.config.rateLimits.authFailuresPerAddress, windowMs: deps.config.rateLimits.signInWindowMs };
+  const blocked = await deps.limits.check('auth:failures', subject, rule);
+  if (!blocked.allowed) {
+    deps.logger.info({ event: 'auth.rate_limited', clientAddress }, 'credentials refused: too many invalid ones from this address');
+    throw new TooManyAuthFailuresError(retryAfterSeconds(blocked));
+  }
+  try {
+    return await authenticateNow();
+  } catch (error) {
+    if (error instanceof UnauthenticatedError) await deps.limits.take('auth:failures', subject, rule);
+    throw error;
+  }
+}
+
+/** How long an address an account signed in from is exempt from that account's all-addresses lockout. */
+const KNOWN_ADDRESS_MS = 30 * 24 * 3_600_000;
+
+const signInLockout = (c: RateLimitConfig, threshold: number): LockoutRule => ({
+  threshold,
+  firstLockoutMs: c.lockoutMs,
+  maxLockoutMs: c.lockoutMaxMs,
+  forgetAfterMs: c.signInWindowMs,
+});
+
+/**
+ * Admits one sign-in attempt under the limits of README "Rate limits", or throws RateLimitedError. It runs
+ * before the user is even looked up, so a refused attempt costs no argon2 work and answers the same whether or
+ * not the account exists. The attempt is counted as a failure up front (racing attempts cannot all slip through
+ * before the first failure is recorded); the returned function takes that back when the password was right.
+ */
+async function admitSignIn(ctx: Context, email: string): Promise<() => Promise<void>> {
+  const c = ctx.config.rateLimits;
+  const from = ctx.request.clientAddress ?? 'unknown';
+  const refuse = (scope: string, decision: Decision): never => {
+    ctx.logger.info({ event: 'auth.sign_in_rate_limited', scope, requestId: ctx.request.requestId }, 'sign-in refused: too many attempts');
+    throw new RateLimitedError(retryAfterSeconds(decision));
+  };
+  const perAddress = await ctx.limits.take('signin:address', [from], { limit: c.signInPerAddress, windowMs: c.signInWindowMs });
+  if (!perAddress.allowed) refuse('address', perAddress);
+  // Failures are counted per (account, address): someone guessing from one address locks out only themselves.
+  const pair = [email, from];
+  const perPair = await ctx.limits.attempt('signin:account-address', pair, signInLockout(c, c.signInPerAccount));
+  if (!perPair.allowed) refuse('account-address', perPair);
+  // Guessing spread over many addresses meets the account-wide lockout, which spares the addresses the account
+  // signed in from lately: an attacker cannot lock the owner out from where they usually sign in.
+  const known = await ctx.limits.remembers('signin:known-address', pair);
+  if (!known) {
+    const perAccount = await ctx.limits.attempt('signin:account', [email], signInLockout(c, c.signInPerAccountTotal));
+    if (!perAccount.allowed) {
+      await ctx.limits.release('signin:account-address', pair);
+      refuse('account', perAccount);
+    }
+  }
+  return async () => {
+    await ctx.limits.clear('signin:account-address', pair);
+    if (!known) await ctx.limits.release('signin:account', [email]);
+    await ctx.limits.remember('signin:known-address', pair, KNOWN_ADDRESS_MS);
+  };
 }
 
 /**
@@ -113,7 +196,9 @@ async function auditSignInFailure(ctx: Context, address: string, user: { id: str
 
 export async function signIn(ctx: Context, input: { email: string; password: string }) {
   const { email: address, password } = parseInput(signInInput, input);
-  const user = await ctx.db.user.findUnique({ where: { email: address } });
+  const succeeded = await admitSignIn(ctx, address);
+  // No stored email holds a NUL (and PostgreSQL refuses one in a query): such an address is simply not found.
+  const user = address.includes('\u0000') ? null : await ctx.db.user.findUnique({ where: { email: address } });
   const usable = user && !user.disabledAt ? user : null;
   const ok = await verifyPassword(usable?.passwordHash ?? null, password);
   if (!usable || !ok) {
@@ -121,6 +206,7 @@ export async function signIn(ctx: Context, input: { email: string; password: str
     await auditSignInFailure(ctx, address, user ? { id: user.id, disabled: user.disabledAt !== null } : null);
     throw new InvalidCredentialsError();
   }
+  await succeeded();
   const session = await openSession(ctx, usable.id);
   ctx.logger.info({ event: 'auth.sign_in', userId: usable.id, requestId: ctx.request.requestId }, 'signed in');
   return { ...session, userId: usable.id };

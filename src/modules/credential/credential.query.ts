@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import type { Context } from '../../context.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { localId } from '../../lib/ids.ts';
@@ -42,6 +43,8 @@ export async function credentialWhere(ctx: Context, filter: CredentialFilter): P
   ctx.policy.assert('credential:read', { organizationId });
   const contains = (value: string, path: string) => {
     if (value.length > 255) throw ValidationError.field(path, 'must be at most 255 characters');
+    // PostgreSQL refuses NUL in text; nothing stored contains one, so it is refused as input.
+    if (value.includes('\u0000')) throw ValidationError.field(path, 'must not contain NUL characters');
     return { contains: value, ...(ctx.config.databaseProvider === 'postgresql' ? { mode: 'insensitive' as const } : {}) } as Prisma.StringFilter;
   };
   const and: Prisma.CredentialWhereInput[] = [{ organizationId }];
@@ -75,6 +78,19 @@ export async function credentialWhere(ctx: Context, filter: CredentialFilter): P
     and.push({ passwordUpdatedAt: { lt: new Date(ctx.clock.now().getTime() - filter.staleDays * 86_400_000) } });
   }
   return { AND: and };
+}
+
+/**
+ * credentialWhere for query fields, which have no union of typed errors: a refused filter becomes a GraphQL error
+ * with code BAD_USER_INPUT (and the field errors) instead of being masked as an unexpected error.
+ */
+export async function credentialQueryWhere(ctx: Context, filter: CredentialFilter): Promise<Prisma.CredentialWhereInput> {
+  try {
+    return await credentialWhere(ctx, filter);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', fieldErrors: error.fieldErrors } });
+  }
 }
 
 export function credentialOrderBy(order?: CredentialOrder | null): Prisma.CredentialOrderByWithRelationInput[] {

@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.ts';
 import { ErrorInterface } from '../../graphql/errors.ts';
-import { ValidationError } from '../../lib/errors.ts';
+import { RateLimitedError, ValidationError } from '../../lib/errors.ts';
 import {
   CredentialHasOpenRequestsError,
   archiveCredential,
@@ -11,7 +11,7 @@ import {
   rotateCredential,
   updateCredential,
 } from './credential.service.ts';
-import { countByCategory, credentialOrderBy, credentialWhere } from './credential.query.ts';
+import { countByCategory, credentialOrderBy, credentialQueryWhere } from './credential.query.ts';
 import {
   ACCESS_SURFACES,
   AccessRequestRequiredError,
@@ -229,11 +229,11 @@ builder.queryFields((t) => ({
       filter: t.arg({ type: CredentialFilterInput, required: true, description: 'Which credentials.' }),
       orderBy: t.arg({ type: CredentialOrderInput, description: 'Sort order (default: name ascending).' }),
     },
-    totalCount: async (_parent, args, ctx) => ctx.db.credential.count({ where: await credentialWhere(ctx, { ...args.filter, organizationId: String(args.filter.organizationId) } as never) }),
+    totalCount: async (_parent, args, ctx) => ctx.db.credential.count({ where: await credentialQueryWhere(ctx, { ...args.filter, organizationId: String(args.filter.organizationId) } as never) }),
     resolve: async (query, _root, args, ctx) =>
       ctx.db.credential.findMany({
         ...query,
-        where: await credentialWhere(ctx, { ...args.filter, organizationId: String(args.filter.organizationId) } as never),
+        where: await credentialQueryWhere(ctx, { ...args.filter, organizationId: String(args.filter.organizationId) } as never),
         orderBy: credentialOrderBy(args.orderBy),
       }),
   }),
@@ -247,11 +247,11 @@ builder.queryFields((t) => ({
       days: t.arg.int({ description: 'Age in days (default 90).' }),
     },
     totalCount: async (_parent, args, ctx) =>
-      ctx.db.credential.count({ where: await credentialWhere(ctx, { organizationId: String(args.organizationId), staleDays: args.days ?? 90 }) }),
+      ctx.db.credential.count({ where: await credentialQueryWhere(ctx, { organizationId: String(args.organizationId), staleDays: args.days ?? 90 }) }),
     resolve: async (query, _root, args, ctx) =>
       ctx.db.credential.findMany({
         ...query,
-        where: await credentialWhere(ctx, { organizationId: String(args.organizationId), staleDays: args.days ?? 90 }),
+        where: await credentialQueryWhere(ctx, { organizationId: String(args.organizationId), staleDays: args.days ?? 90 }),
         orderBy: credentialOrderBy({ field: 'PASSWORD_UPDATED_AT', direction: 'ASC' }),
       }),
   }),
@@ -528,26 +528,26 @@ builder.mutationFields((t) => ({
   }),
   revealCredential: t.field({
     description:
-      'Reveals one secret field. Authorised, decrypted and recorded (access record + audit entry) in one transaction: if the record cannot be written, nothing is revealed. AUDITOR never reveals; restricted credentials need an available access request.',
+      'Reveals one secret field. Authorised, decrypted and recorded (access record + audit entry) in one transaction: if the record cannot be written, nothing is revealed. AUDITOR never reveals; restricted credentials need an available access request. Reveals, reported accesses and exports with secrets share a per-minute budget per user or API key (RateLimitedError).',
     authScopes: { can: 'credential:reveal' },
     type: RevealCredentialPayload,
-    errors: { types: [AccessRequestRequiredError, FieldNotAvailableError, SecretUnavailableError, ValidationError] },
+    errors: { types: [AccessRequestRequiredError, FieldNotAvailableError, RateLimitedError, SecretUnavailableError, ValidationError] },
     args: { input: t.arg({ type: RevealCredentialInput, required: true }) },
     resolve: (_root, { input }, ctx) => revealCredential(ctx, { ...input, id: String(input.id), keyId: input.keyId == null ? null : String(input.keyId) }),
   }),
   recordCredentialAccess: t.field({
-    description: 'Records a client-side use of a secret (copy to clipboard, autofill, PDF export, print).',
+    description: 'Records a client-side use of a secret (copy to clipboard, autofill, PDF export, print). Counts against the same per-minute budget as revealCredential.',
     authScopes: { can: 'credential:reveal' },
     type: RecordCredentialAccessPayload,
-    errors: { types: [AccessRequestRequiredError, FieldNotAvailableError, ValidationError] },
+    errors: { types: [AccessRequestRequiredError, FieldNotAvailableError, RateLimitedError, ValidationError] },
     args: { input: t.arg({ type: RecordCredentialAccessInput, required: true }) },
     resolve: (_root, { input }, ctx) => recordCredentialAccess(ctx, { ...input, id: String(input.id) }),
   }),
   exportCredentials: t.field({
-    description: 'Exports credentials as CSV or JSON: metadata (ADMIN, MANAGER, AUDITOR) or with secrets (ADMIN; each recorded as an access).',
+    description: 'Exports credentials as CSV or JSON: metadata (ADMIN, MANAGER, AUDITOR) or with secrets (ADMIN; each recorded as an access; one call against the revealCredential budget).',
     authScopes: { can: 'credential:export' },
     type: ExportCredentialsPayload,
-    errors: { types: [ValidationError] },
+    errors: { types: [RateLimitedError, ValidationError] },
     args: { input: t.arg({ type: ExportCredentialsInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const { organizationId: _ignored, ...filter } = input.filter ?? { organizationId: input.organizationId };

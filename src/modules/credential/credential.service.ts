@@ -44,7 +44,11 @@ const metadataSchema = z.object({
   name: text(255).optional(),
   username: optionalText(255),
   url: optionalText(2048).refine((u) => u == null || /^[a-z][a-z0-9+.-]*:\/\//i.test(u) || !u.includes(':'), 'must be a URL or a host name'),
-  notes: z.string().max(65_536, 'must be at most 65536 characters').nullish(),
+  notes: z
+    .string()
+    .max(65_536, 'must be at most 65536 characters')
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
+    .nullish(),
   restricted: z.boolean().nullish(),
   resourceType: optionalText(64),
   resourceId: optionalText(128),

@@ -1,7 +1,7 @@
 import type { Context } from '../../context.ts';
 import { appendAudit } from '../audit/audit.chain.ts';
 import { credentialOrderBy, credentialWhere, type CredentialFilter } from './credential.query.ts';
-import { recordAccess } from './reveal.service.ts';
+import { limitSecretAccess, recordAccess } from './reveal.service.ts';
 import { openSecret } from './secrets.ts';
 import { localId } from '../../lib/ids.ts';
 import { ValidationError } from '../../lib/errors.ts';
@@ -32,6 +32,8 @@ export async function exportCredentials(
 ) {
   const organizationId = localId(input.organizationId, 'Organization');
   ctx.policy.assert(input.includeSecrets ? 'credential:exportSecrets' : 'credential:export', { organizationId });
+  // One export with secrets is one call against the secret-access budget, however many it includes.
+  if (input.includeSecrets) await limitSecretAccess(ctx);
   const where = await credentialWhere(ctx, { ...(input.filter ?? {}), organizationId: input.organizationId });
   return ctx.db.$transaction(async (tx) => {
     const credentials = await tx.credential.findMany({

@@ -1,6 +1,7 @@
 import type { Context } from '../../context.ts';
 import type { TxClient } from '../../db/client.ts';
 import { DomainError, ValidationError } from '../../lib/errors.ts';
+import { enforce } from '../../lib/rateLimit.ts';
 import { totpCode, type OtpSecret } from '../../lib/totp.ts';
 import { appendAudit } from '../audit/audit.chain.ts';
 import { loadVisibleCredential } from './credential.service.ts';
@@ -81,6 +82,20 @@ export async function assertMayReveal(ctx: Context, tx: TxClient, credential: Cr
   if (version !== credential.currentVersion) throw new FieldNotAvailableError('An access request releases the current version only.');
 }
 
+/**
+ * Secrets leave the vault at a bounded pace: reveals, reported accesses and exports with secrets share one
+ * budget per user or API key (RATE_LIMIT_REVEAL_PER_MINUTE). Counted per call — each alias of a document is one
+ * — before anything is read, refused ones included, so probing is paced too. Throws RateLimitedError.
+ */
+export async function limitSecretAccess(ctx: Context): Promise<void> {
+  const p = ctx.policy.principal;
+  const who = p.kind === 'user' ? ['user', p.userId] : p.kind === 'apiKey' ? ['apiKey', p.apiKeyId] : null;
+  if (!who) return;
+  const decision = await ctx.limits.take('secret-access', who, { limit: ctx.config.rateLimits.revealPerMinute, windowMs: 60_000 });
+  if (!decision.allowed) ctx.logger.info({ event: 'credential.rate_limited', requestId: ctx.request.requestId }, 'secret access refused: too many');
+  enforce(decision);
+}
+
 type AccessRecordInput = { credential: Credential; field: string; version: number; surface: AccessSurface; purpose?: string | null };
 
 /** Writes the access record and its audit entry; part of the caller's transaction (fail closed). */
@@ -133,6 +148,7 @@ export async function revealCredential(
   ctx: Context,
   input: { id: string; field: RevealField; version?: number | null; keyId?: string | null; purpose?: string | null },
 ): Promise<RevealResult> {
+  await limitSecretAccess(ctx);
   if (input.purpose && input.purpose.length > 500) throw ValidationError.field('input.purpose', 'must be at most 500 characters');
   const attempted: { credential?: Credential; version?: number } = {};
   try {
@@ -212,6 +228,7 @@ export async function recordCredentialAccess(
   if (input.surface === 'REVEAL' || input.surface === 'EXPORT') {
     throw ValidationError.field('input.surface', 'reveals and exports are recorded by the server itself');
   }
+  await limitSecretAccess(ctx);
   return ctx.db.$transaction(async (tx) => {
     const credential = await loadVisibleCredential(ctx, tx, input.id);
     const version = input.version ?? credential.currentVersion;

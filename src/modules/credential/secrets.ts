@@ -1,5 +1,5 @@
 import type { TxClient } from '../../db/client.ts';
-import { decryptField, encryptField, type FieldContext } from '../../lib/crypto/envelope.ts';
+import { DecryptionError, decryptField, encryptField, type FieldContext } from '../../lib/crypto/envelope.ts';
 import type { Keyring } from '../keys/keyring.ts';
 
 /** The kinds of secret material a credential version can hold (SecretValue.field). */
@@ -34,8 +34,17 @@ export async function sealSecret(
   return { ...row, sealed: encryptField(dataKey.key, s.plaintext, secretAad(organizationId, row)) };
 }
 
-/** Decrypts one stored field; throws DecryptionError when the row was tampered with or moved. */
+/**
+ * Decrypts one stored field; throws DecryptionError when the row was tampered with or moved — also when it names a
+ * data-key version its organization does not have (a tampered keyVersion), which is the same kind of failure.
+ */
 export async function openSecret(tx: TxClient, keyring: Keyring, organizationId: string, row: SecretRow): Promise<string> {
-  const key = await keyring.byVersion(tx, organizationId, row.keyVersion);
+  let key: Buffer;
+  try {
+    key = await keyring.byVersion(tx, organizationId, row.keyVersion);
+  } catch (error) {
+    if ((error as { code?: string } | null)?.code === 'P2025') throw new DecryptionError();
+    throw error;
+  }
   return decryptField(key, row.sealed, secretAad(organizationId, row));
 }
