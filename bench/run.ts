@@ -23,9 +23,9 @@ const serverEnv = (db: BenchDb, masterKey: string): Record<string, string> => ({
   VAULTGATE_MASTER_KEY: masterKey,
   NODE_ENV: 'production',
   LOG_LEVEL: 'warn',
-  RATE_LIMIT_REVEAL_PER_MINUTE: '100000000',
-  RATE_LIMIT_SIGNIN_PER_ADDRESS: '100000',
-  RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: '100000',
+  RATE_LIMIT_REVEAL_PER_MINUTE: '0',
+  RATE_LIMIT_SIGNIN_PER_ADDRESS: '0',
+  RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: '0',
   WORKFLOW_POLL_INTERVAL_MS: '0',
 });
 
@@ -158,7 +158,7 @@ async function p2(kind: 'sqlite' | 'postgres') {
   console.log(`\nP2 SQL statements per list request — ${kind}`);
   const db = await createBenchDb(kind);
   const statements: string[] = [];
-  const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', VAULTGATE_MASTER_KEY: randomBytes(32).toString('base64'), ACCESS_SCHEDULER_INTERVAL_MS: '0', WORKFLOW_POLL_INTERVAL_MS: '0' });
+  const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', VAULTGATE_MASTER_KEY: randomBytes(32).toString('base64'), ACCESS_SCHEDULER_INTERVAL_MS: '0', WORKFLOW_POLL_INTERVAL_MS: '0', QUERY_MAX_COST: '100000' });
   const app = createApp(config, { logger: createLogger('silent'), db: { onQuery: (sql) => statements.push(sql) } });
   const { url } = await app.start();
   try {
