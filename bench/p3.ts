@@ -1,0 +1,23 @@
+// P3: reveal (policy, decrypt, access record, audit chain, publish) req/s beside the raw baseline.
+import { fmt, load } from './lib/harness.ts';
+import { REVEAL, SIZES, sideBySide, withServers, type DbKind } from './lib/common.ts';
+
+/** A reveal counts only when the secret came back (a typed refusal is an error here). */
+const revealed = (r: { status: number; body: string }) => r.status === 200 && r.body.includes('"value":"');
+
+export async function p3(kind: DbKind) {
+  console.log(`\nP3 reveal (policy, decrypt, access record, audit chain, publish) — ${kind}`);
+  return withServers(kind, async ({ vg, base, seeded }) => {
+    let i = 0;
+    const next = () => seeded.credentialIds[i++ % seeded.credentialIds.length];
+    const auth = { authorization: `Bearer ${seeded.token}` };
+    const r = await sideBySide(
+      'P3',
+      () => load(() => ({ url: vg, body: JSON.stringify({ query: REVEAL, variables: { id: next() } }), headers: auth }), { concurrency: SIZES.concurrency, seconds: SIZES.seconds, ok: revealed }),
+      () => load(() => ({ url: base, body: JSON.stringify({ query: REVEAL, variables: { id: next() } }) }), { concurrency: SIZES.concurrency, seconds: SIZES.seconds, ok: revealed }),
+    );
+    console.log(`P3 ratio ${fmt(r.ratio * 100, 0)} % of baseline (target ≥ 30 %)`);
+    return { rpsRatio: r.ratio };
+  });
+}
+
