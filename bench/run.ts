@@ -7,6 +7,7 @@ import type { DbKind } from './lib/common.ts';
 import { p1 } from './p1.ts';
 import { p2 } from './p2.ts';
 import { p3 } from './p3.ts';
+import { p6 } from './p6.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -16,7 +17,7 @@ const which = positionals[0] ?? 'all';
 const dbs = (values.db === 'both' ? ['sqlite', 'postgres'] : [values.db!]) as DbKind[];
 
 /** Benchmarks that run once per database kind. */
-const perDb: Record<string, (kind: DbKind) => Promise<unknown>> = { p1, p2, p3 };
+const perDb: Record<string, (kind: DbKind) => Promise<unknown>> = { p1, p2, p3, p6 };
 /** Benchmarks whose measure does not depend on the database (run once, on the first kind given). */
 const once: Record<string, (kind: DbKind) => Promise<unknown>> = {};
 
