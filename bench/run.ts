@@ -7,6 +7,9 @@ import type { DbKind } from './lib/common.ts';
 import { p1 } from './p1.ts';
 import { p2 } from './p2.ts';
 import { p3 } from './p3.ts';
+import { p4 } from './p4.ts';
+import { p5 } from './p5.ts';
+import { p7 } from './p7.ts';
 import { p6 } from './p6.ts';
 
 const { values, positionals } = parseArgs({
@@ -19,7 +22,7 @@ const dbs = (values.db === 'both' ? ['sqlite', 'postgres'] : [values.db!]) as Db
 /** Benchmarks that run once per database kind. */
 const perDb: Record<string, (kind: DbKind) => Promise<unknown>> = { p1, p2, p3, p6 };
 /** Benchmarks whose measure does not depend on the database (run once, on the first kind given). */
-const once: Record<string, (kind: DbKind) => Promise<unknown>> = {};
+const once: Record<string, (kind: DbKind) => Promise<unknown>> = { p4, p5, p7 };
 
 if (which !== 'all' && !perDb[which] && !once[which]) {
   console.error(`unknown benchmark ${which}; one of ${[...Object.keys(perDb), ...Object.keys(once), 'all'].join(', ')}`);
