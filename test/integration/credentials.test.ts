@@ -351,6 +351,35 @@ describe('credentials: finding things', () => {
     expect(page2.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual(['AWS root']);
   });
 
+  it('pages forwards and backwards through repeated names in either order, each credential exactly once', async () => {
+    const org = await createOrg(server, 'paging');
+    for (const name of ['Bravo', 'Alpha', 'Bravo', 'Charlie', 'Bravo', 'Delta', 'Delta']) await createPassword(org, org.admin, { name });
+    const PAGE = `query Page($filter: CredentialFilter!, $orderBy: CredentialOrder, $first: Int, $after: String, $last: Int, $before: String) {
+      credentials(filter: $filter, orderBy: $orderBy, first: $first, after: $after, last: $last, before: $before) {
+        pageInfo { startCursor endCursor } edges { node { id name } }
+      }
+    }`;
+    type Page = { pageInfo: { startCursor: string | null; endCursor: string | null }; edges: { node: { id: string; name: string } }[] };
+    const page = async (vars: Record<string, unknown>): Promise<Page> =>
+      (await server.gql(PAGE, { filter: { organizationId: org.orgId }, ...vars }, org.admin)).data.credentials;
+    for (const direction of ['ASC', 'DESC']) {
+      const orderBy = { field: 'NAME', direction };
+      const all = (await page({ orderBy, first: 100 })).edges.map((e) => e.node.id);
+      expect(all).toHaveLength(7);
+      // Pages of two break inside each run of equal names: the cursor's id decides there.
+      const forwards: string[] = [];
+      for (let p = await page({ orderBy, first: 2 }); p.edges.length; p = await page({ orderBy, first: 2, after: p.pageInfo.endCursor })) {
+        forwards.push(...p.edges.map((e) => e.node.id));
+      }
+      expect(forwards).toEqual(all);
+      const backwards: string[] = [];
+      for (let p = await page({ orderBy, last: 2 }); p.edges.length; p = await page({ orderBy, last: 2, before: p.pageInfo.startCursor })) {
+        backwards.unshift(...p.edges.map((e) => e.node.id));
+      }
+      expect(backwards).toEqual(all);
+    }
+  });
+
   it('lists with a constant number of SQL statements whatever the page size', async () => {
     const org = await createOrg(server, 'n1');
     const orgId = decodeGlobalID(org.orgId).id;

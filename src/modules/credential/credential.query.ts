@@ -99,6 +99,28 @@ export function credentialOrderBy(order?: CredentialOrder | null): Prisma.Creden
   return [{ [ORDER_COLUMN[o.field]]: dir }, { id: dir }];
 }
 
+/**
+ * The page's cursor once more, as a range on the sort column. Prisma turns a cursor into `(col = X AND id >= Y) OR
+ * col > X` (X, Y read from the cursor's row), which no index serves as a range: a page deep in the order read
+ * every row before it. `col >= X` (`<=` when the page runs against the order, `last`/`before`) follows from that
+ * condition, so the page does not change, and the scan starts at the cursor in the list's index.
+ */
+export async function cursorRange(
+  ctx: Context,
+  query: { cursor?: { id?: string }; take?: number },
+  order?: CredentialOrder | null,
+): Promise<Prisma.CredentialWhereInput> {
+  const id = query.cursor?.id;
+  if (!id) return {};
+  const o = order ?? { field: 'NAME', direction: 'ASC' };
+  const column = ORDER_COLUMN[o.field];
+  const at = await ctx.db.credential.findUnique({ where: { id }, select: { name: true, createdAt: true, updatedAt: true, passwordUpdatedAt: true } });
+  // No such row: Prisma answers that cursor itself.
+  if (!at) return {};
+  const forward = (o.direction === 'DESC') === (query.take !== undefined && query.take < 0);
+  return { [column]: forward ? { gte: at[column] } : { lte: at[column] } };
+}
+
 /** Non-archived credentials per category of one organization (null category = uncategorised). */
 export async function countByCategory(ctx: Context, organizationGlobalId: string) {
   const organizationId = localId(organizationGlobalId, 'Organization');

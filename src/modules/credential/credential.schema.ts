@@ -11,7 +11,7 @@ import {
   rotateCredential,
   updateCredential,
 } from './credential.service.ts';
-import { countByCategory, credentialOrderBy, credentialQueryWhere } from './credential.query.ts';
+import { countByCategory, credentialOrderBy, credentialQueryWhere, cursorRange } from './credential.query.ts';
 import {
   ACCESS_SURFACES,
   AccessRequestRequiredError,
@@ -233,7 +233,12 @@ builder.queryFields((t) => ({
     resolve: async (query, _root, args, ctx) =>
       ctx.db.credential.findMany({
         ...query,
-        where: await credentialQueryWhere(ctx, { ...args.filter, organizationId: String(args.filter.organizationId) } as never),
+        where: {
+          AND: [
+            await credentialQueryWhere(ctx, { ...args.filter, organizationId: String(args.filter.organizationId) } as never),
+            await cursorRange(ctx, query, args.orderBy),
+          ],
+        },
         orderBy: credentialOrderBy(args.orderBy),
       }),
   }),
