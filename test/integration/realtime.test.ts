@@ -99,6 +99,22 @@ describe('subscriptions: passwordAccessed', () => {
     expect(new Set(resumed.received.map((r) => r.data.passwordAccessed.cursor)).size).toBe(4);
   });
 
+  it('gives every one of many subscribers on shared sessions each event exactly once (reads are shared between them)', async () => {
+    const org = await createOrg(server, 'live-many');
+    const second = await signIn(server, org.admin.email);
+    const cred = await credentialIn(org, 'Shared');
+    const watchers = Array.from({ length: 12 }, (_, i) => subscribe(server, i % 2 ? second : org.admin.token, ACCESSED));
+    await Promise.all(watchers.map((w) => w.ready));
+    await settle();
+    for (let i = 0; i < 3; i++) await server.gql(REVEAL, { id: cred }, org.admin);
+    for (const w of watchers) await vi.waitFor(() => expect(w.received).toHaveLength(3));
+    await settle();
+    const cursors = watchers.map((w) => w.received.map((r) => r.data.passwordAccessed.cursor));
+    for (const c of cursors) expect(c).toEqual(cursors[0]);
+    expect(new Set(cursors[0]).size).toBe(3);
+    expect(watchers.every((w) => w.received.every((r) => r.data.passwordAccessed.credential.id === cred))).toBe(true);
+  });
+
   it('filters by credential, surface and actor', async () => {
     const org = await createOrg(server, 'live-filter');
     const member = await addMember(server, org, 'MEMBER');

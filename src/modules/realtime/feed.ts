@@ -50,6 +50,129 @@ export type FeedOptions<T> = {
 
 export type FeedItem<T> = { cursor: string; item: T };
 
+/** What the hub needs of a feed: which organizations it follows, how to wake it, and its slow-consumer clock. */
+type Follower = {
+  orgs: Set<string>;
+  notify(organizationId: string): void;
+  /** Present when the feed can be closed as a slow consumer (a WebSocket subscription). */
+  slow?: { since(): number | null; close(): void };
+};
+
+/**
+ * One per event bus (that is, per app): all feeds of the process share its single `audit.appended` listener,
+ * its slow-consumer sweep and its reads. With thousands of subscribers, a listener and a timer each made every
+ * notification walk (and copy) thousands of listeners and kept thousands of timers firing; and every woken
+ * feed repeated the same reads — the same rows after the same cursor, the same session lookup — once each.
+ *
+ * Sharing reads keeps the feed's guarantees because of `generation`, which counts the notifications received:
+ * a feed woken by notification n may only use a read that *started* after it had received n (`gen ≥ n`), that
+ * is, after the change it was woken for had committed. Such a read is one that feed could have made itself at
+ * that moment, so nothing is missed, replayed or checked against a stale session — it is only made once.
+ */
+class FeedHub {
+  generation = 0;
+  private readonly byOrg = new Map<string, Set<Follower>>();
+  private readonly slow = new Set<Follower>();
+  private readonly reads = new Map<string, { gen: number; value: Promise<unknown> }>();
+  private unsubscribe: (() => void) | null = null;
+  private sweep: NodeJS.Timeout | null = null;
+
+  // Only the bus and a setting — not the first subscriber's context, which would keep its socket alive.
+  constructor(
+    private readonly events: Context['events'],
+    private readonly slowConsumerMs: number,
+  ) {}
+
+  add(follower: Follower): () => void {
+    if (!this.unsubscribe) {
+      this.unsubscribe = this.events.subscribe('audit.appended', (event) => {
+        this.generation++;
+        // Reads from before this notification can no longer be joined by anyone woken from now on.
+        this.reads.clear();
+        if (event.organizationId === null) return;
+        for (const f of this.byOrg.get(event.organizationId) ?? []) f.notify(event.organizationId);
+      });
+    }
+    for (const org of follower.orgs) {
+      let set = this.byOrg.get(org);
+      if (!set) this.byOrg.set(org, (set = new Set()));
+      set.add(follower);
+    }
+    if (follower.slow) {
+      this.slow.add(follower);
+      const limit = this.slowConsumerMs;
+      this.sweep ??= setInterval(() => {
+        const now = Date.now();
+        for (const f of this.slow) {
+          const since = f.slow!.since();
+          if (since !== null && now - since > limit) f.slow!.close();
+        }
+      }, Math.min(1000, limit)).unref();
+    }
+    return () => {
+      for (const org of follower.orgs) {
+        const set = this.byOrg.get(org);
+        set?.delete(follower);
+        if (set?.size === 0) this.byOrg.delete(org);
+      }
+      this.slow.delete(follower);
+      if (this.slow.size === 0 && this.sweep) {
+        clearInterval(this.sweep);
+        this.sweep = null;
+      }
+      if (this.byOrg.size === 0 && this.slow.size === 0 && this.unsubscribe) {
+        this.unsubscribe();
+        this.unsubscribe = null;
+        this.reads.clear();
+      }
+    };
+  }
+
+  /** `read()`, or the result of the same read begun at or after generation `since` (see the class comment). */
+  shared<T>(key: string, since: number, read: () => Promise<T>): Promise<T> {
+    const hit = this.reads.get(key);
+    if (hit && hit.gen >= since) return hit.value as Promise<T>;
+    const value = read();
+    const entry = { gen: this.generation, value };
+    this.reads.set(key, entry);
+    // A failed read is not kept for others (each retries on its own); a settled one stays until the next
+    // notification clears the map, for feeds that reach this point a little later.
+    value.catch(() => {
+      if (this.reads.get(key) === entry) this.reads.delete(key);
+    });
+    return value;
+  }
+}
+
+const hubs = new WeakMap<Context['events'], FeedHub>();
+const hubOf = (ctx: Context): FeedHub => {
+  let hub = hubs.get(ctx.events);
+  if (!hub) hubs.set(ctx.events, (hub = new FeedHub(ctx.events, ctx.config.wsSlowConsumerMs)));
+  return hub;
+};
+
+/** Who a context's credentials are: subscribers presenting the same session or API key re-authenticate alike. */
+function principalKey(policy: Policy): string | null {
+  const p = policy.principal;
+  return p.kind === 'user' ? `session:${p.sessionId}` : p.kind === 'apiKey' ? `apiKey:${p.apiKeyId}` : null;
+}
+
+const memos = new WeakMap<Policy, Map<string, Promise<unknown>>>();
+
+/**
+ * A read made for one delivery, shared by every subscriber that holds the same policy object — which
+ * `auditFeed` hands to all feeds of one session re-authenticated in one generation. Key it by the event (e.g.
+ * the access record's id), so each event's reads are fresh: then sharing is the same as each subscriber making
+ * the read itself at the moment the first did, after the event and with the same permissions.
+ */
+export function perDelivery<T>(policy: Policy, key: string, read: () => Promise<T>): Promise<T> {
+  let memo = memos.get(policy);
+  if (!memo) memos.set(policy, (memo = new Map()));
+  let value = memo.get(key) as Promise<T> | undefined;
+  if (!value) memo.set(key, (value = read()));
+  return value;
+}
+
 /**
  * A live, resumable feed over the organizations' audit chains. Wakes on `audit.appended` (in-process or via
  * Redis) and reads the log from its cursor, so a lost or spurious notification never loses or invents an
@@ -58,34 +181,41 @@ export type FeedItem<T> = { cursor: string; item: T };
  */
 export function auditFeed<T>(options: FeedOptions<T>): AsyncIterableIterator<FeedItem<T>> {
   const { ctx, organizationIds } = options;
+  const hub = hubOf(ctx);
   const orgs = new Set(organizationIds);
   const cursor: Cursor = {};
   const pending = new Set<string>();
+  const principal = principalKey(ctx.policy);
   let stopped = false;
   let wake: (() => void) | null = null;
   let waitingSince: number | null = null;
 
-  const unsubscribe = ctx.events.subscribe('audit.appended', (event) => {
-    if (event.organizationId === null || !orgs.has(event.organizationId)) return;
-    pending.add(event.organizationId);
-    if (waitingSince === null) waitingSince = Date.now();
-    wake?.();
-  });
-  const watchdog = ctx.closeConnection
-    ? setInterval(() => {
-        if (waitingSince !== null && Date.now() - waitingSince > ctx.config.wsSlowConsumerMs) {
-          ctx.closeConnection?.(CLOSE_SLOW_CONSUMER, 'Slow consumer: events were not read in time');
-          stop();
+  const leave = hub.add({
+    orgs,
+    notify: (org) => {
+      pending.add(org);
+      if (waitingSince === null) waitingSince = Date.now();
+      wake?.();
+    },
+    slow: ctx.closeConnection
+      ? {
+          since: () => waitingSince,
+          close: () => {
+            ctx.closeConnection?.(CLOSE_SLOW_CONSUMER, 'Slow consumer: events were not read in time');
+            stop();
+          },
         }
-      }, Math.min(1000, ctx.config.wsSlowConsumerMs)).unref()
-    : null;
+      : undefined,
+  });
 
   function stop() {
     stopped = true;
-    unsubscribe();
-    if (watchdog) clearInterval(watchdog);
+    leave();
     wake?.();
   }
+
+  const reauthenticate = (since: number) =>
+    principal ? hub.shared(principal, since, () => ctx.reauthenticate()) : ctx.reauthenticate();
 
   async function* run(): AsyncGenerator<FeedItem<T>> {
     const heads = await ctx.db.auditHead.findMany({ where: { chain: { in: [...orgs] } }, select: { chain: true, seq: true } });
@@ -107,12 +237,17 @@ export function auditFeed<T>(options: FeedOptions<T>): AsyncIterableIterator<Fee
       const org = pending.values().next().value as string;
       pending.delete(org);
       waitingSince = null;
+      // Every notification that woke this feed has been received by now: reads begun from here on see it.
+      const since = hub.generation;
       for (;;) {
-        const rows = await ctx.db.auditEvent.findMany({ where: { chain: org, seq: { gt: cursor[org] } }, orderBy: { seq: 'asc' }, take: BATCH });
+        const after = cursor[org];
+        const rows = await hub.shared(`rows:${org}:${after}`, since, () =>
+          ctx.db.auditEvent.findMany({ where: { chain: org, seq: { gt: after } }, orderBy: { seq: 'asc' }, take: BATCH }),
+        );
         if (rows.length === 0 || stopped) break;
         let policy: Policy;
         try {
-          policy = await ctx.reauthenticate();
+          policy = await reauthenticate(since);
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
             ctx.closeConnection?.(4401, 'Unauthorized: the session or API key is no longer valid');

@@ -9,7 +9,7 @@ import { UserNode } from '../user/user.schema.ts';
 import { visibleUsersWhere } from '../user/user.service.ts';
 import { AccessRequestNode } from '../accessRequest/accessRequest.schema.ts';
 import { viewerCan, visibleRequestWhere, type RequestWithDecisions } from '../accessRequest/accessRequest.service.ts';
-import { auditFeed, decodeCursor, type FeedItem } from './feed.ts';
+import { auditFeed, decodeCursor, perDelivery, type FeedItem } from './feed.ts';
 
 builder.subscriptionType({
   description:
@@ -47,17 +47,23 @@ const PasswordAccessEvent = builder.objectRef<FeedItem<AccessEvent>>('PasswordAc
       type: CredentialNode,
       nullable: true,
       description: 'The credential (metadata); null once deleted.',
-      resolve: (e, _a, ctx) =>
-        e.item.record.credentialId
-          ? ctx.db.credential.findFirst({ where: { id: e.item.record.credentialId, AND: [e.item.policy.where('credential:read')] } })
-          : null,
+      resolve: (e, _a, ctx) => {
+        const { record, policy } = e.item;
+        if (!record.credentialId) return null;
+        const id = record.credentialId;
+        return perDelivery(policy, `credential:${record.id}`, () => ctx.db.credential.findFirst({ where: { id, AND: [policy.where('credential:read')] } }));
+      },
     }),
     actor: t.field({
       type: UserNode,
       nullable: true,
       description: 'Who accessed it; null for API keys.',
-      resolve: (e, _a, ctx) =>
-        e.item.record.actorUserId ? ctx.db.user.findFirst({ where: { id: e.item.record.actorUserId, AND: [visibleUsersWhere(asOf(ctx, e.item.policy))] } }) : null,
+      resolve: (e, _a, ctx) => {
+        const { record, policy } = e.item;
+        if (!record.actorUserId) return null;
+        const id = record.actorUserId;
+        return perDelivery(policy, `actor:${record.id}`, () => ctx.db.user.findFirst({ where: { id, AND: [visibleUsersWhere(asOf(ctx, policy))] } }));
+      },
     }),
   }),
 });
@@ -90,7 +96,10 @@ const AccessRequestEventRef = builder.objectRef<FeedItem<RequestEvent>>('AccessR
 
 async function requestOf(ctx: Context, policy: Policy, row: AuditEvent): Promise<RequestEvent | null> {
   if (row.targetType !== 'AccessRequest' || !row.targetId || !row.action.startsWith('access_request.')) return null;
-  const request = await ctx.db.accessRequest.findFirst({ where: { id: row.targetId, AND: [visibleRequestWhere(asOf(ctx, policy))] }, include: { approvals: true } });
+  const id = row.targetId;
+  const request = await perDelivery(policy, `request:${row.chain}:${row.seq}`, () =>
+    ctx.db.accessRequest.findFirst({ where: { id, AND: [visibleRequestWhere(asOf(ctx, policy))] }, include: { approvals: true } }),
+  );
   if (!request) return null;
   const data = dataOf(row);
   const to = typeof data.to === 'string' ? data.to : typeof data.state === 'string' ? data.state : null;
@@ -119,7 +128,9 @@ builder.subscriptionFields((t) => ({
           const accessRecordId = dataOf(row).accessRecordId;
           if (typeof accessRecordId !== 'string' || !row.organizationId) return null;
           if (!policy.can('accessEvent:read', { organizationId: row.organizationId })) return null;
-          const record = await ctx.db.accessRecord.findUnique({ where: { id: accessRecordId }, include: { credential: { select: { categoryId: true } } } });
+          const record = await perDelivery(policy, `record:${accessRecordId}`, () =>
+            ctx.db.accessRecord.findUnique({ where: { id: accessRecordId }, include: { credential: { select: { categoryId: true } } } }),
+          );
           if (!record) return null;
           if (credentialId && record.credentialId !== credentialId) return null;
           if (actorId && record.actorUserId !== actorId) return null;
