@@ -14,6 +14,7 @@ import { getSchema } from './graphql/schema.ts';
 import { createContext, type AppDeps, type Context, type PresentedCredentials } from './context.ts';
 import { authenticate, limitAuthFailures } from './modules/auth/auth.service.ts';
 import { createRateLimiter } from './lib/rateLimit.ts';
+import { PrincipalCache } from './modules/auth/principalCache.ts';
 import { Keyring } from './modules/keys/keyring.ts';
 import { loadMasterKey } from './lib/crypto/envelope.ts';
 import { EventBus } from './lib/events.ts';
@@ -76,7 +77,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile }),
   );
   const deps: AppDeps = { config, db, clock, logger, keyring, events: new EventBus(config.redisUrl, (err) => logger.error({ err }, 'event bus error')),
-    limits: createRateLimiter({ redisUrl: config.redisUrl, redisPrefix: config.rateLimits.redisPrefix }, clock, (err) => logger.error({ err }, 'rate limit store error')) };
+    limits: createRateLimiter({ redisUrl: config.redisUrl, redisPrefix: config.rateLimits.redisPrefix }, clock, (err) => logger.error({ err }, 'rate limit store error')),
+    principals: new PrincipalCache(config.authCacheMs) };
+  // Another instance changed a session, user, membership or key: what this one cached may be stale.
+  deps.events.subscribe('auth.changed', () => deps.principals.clear());
   let scheduler: ReturnType<typeof startScheduler> | undefined;
   let workflows: ReturnType<typeof startWorkflowWorker> | undefined;
 

@@ -19,6 +19,7 @@ const schema = z.object({
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  AUTH_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   WS_REAUTH_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   WS_SLOW_CONSUMER_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   ACCESS_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
@@ -122,6 +123,12 @@ export type Config = {
   /** Redis for events between instances; without it, events stay in this process. */
   redisUrl: string | undefined;
   /** How often a WebSocket connection's session or API key is checked again (0 = only per delivery). */
+  /**
+   * How long a resolved session or API key is reused by this instance without a database read (0: never).
+   * Changes to sessions, users, memberships and keys drop the cache at once here and, through the event bus,
+   * on every instance; the time is the bound when an instance misses that notice.
+   */
+  authCacheMs: number;
   wsReauthIntervalMs: number;
   /** A subscriber that has not taken a waiting event for this long is disconnected (close code 4008). */
   wsSlowConsumerMs: number;
@@ -203,6 +210,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       authFailuresPerAddress: c.RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS,
       redisPrefix: c.RATE_LIMIT_REDIS_PREFIX,
     },
+    authCacheMs: c.AUTH_CACHE_MS,
     wsReauthIntervalMs: c.WS_REAUTH_INTERVAL_MS,
     wsSlowConsumerMs: c.WS_SLOW_CONSUMER_MS,
     workflowPollIntervalMs: c.WORKFLOW_POLL_INTERVAL_MS,

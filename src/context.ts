@@ -9,6 +9,7 @@ import type { RateLimiter } from './lib/rateLimit.ts';
 import { UnauthenticatedError } from './lib/errors.ts';
 import { Policy } from './policy/policy.ts';
 import { authenticate, limitAuthFailures } from './modules/auth/auth.service.ts';
+import type { PrincipalCache } from './modules/auth/principalCache.ts';
 
 /** What the app is made of; built once by app.ts. */
 export type AppDeps = {
@@ -21,6 +22,8 @@ export type AppDeps = {
   events: EventBus;
   /** Abuse limits (sign-ins, reveals, invalid credentials), per process or shared through Redis. */
   limits: RateLimiter;
+  /** Sessions and API keys resolved lately (AUTH_CACHE_MS); emptied by `principalsChanged`. */
+  principals: PrincipalCache;
 };
 
 /** Facts about the caller's connection, recorded with sessions and (later) access records. */

@@ -26,11 +26,73 @@ export function sqlitePath(url: string): string {
   return path;
 }
 
+type SqliteStatement = {
+  reader: boolean;
+  raw(on?: boolean): SqliteStatement;
+  all(...args: unknown[]): unknown[];
+  run(...args: unknown[]): unknown;
+  columns(): unknown[];
+};
+
+/** How many distinct SQL texts keep a prepared statement per SQLite connection (Prisma's SQL is shape-stable). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * better-sqlite3 compiles a statement on every `prepare`, and Prisma's adapter prepares each query anew; on the
+ * hot list that compilation was as costly as running the query (bench P1 profile). This keeps the compiled
+ * statements per SQL text (least recently used out first) and hands the adapter a statement-shaped object whose
+ * `bind(args)` defers to the cached statement with those arguments, since a better-sqlite3 statement can be
+ * bound only once. The adapter reads rows only in raw mode, which is what cached readers are switched to.
+ */
+function cacheStatements(adapter: { client: { prepare(sql: string): SqliteStatement } }): void {
+  const db = adapter.client;
+  const cache = new Map<string, SqliteStatement>();
+  const prepared = (sql: string): SqliteStatement => {
+    let stmt = cache.get(sql);
+    if (stmt) {
+      cache.delete(sql);
+    } else {
+      stmt = db.prepare(sql);
+      if (stmt.reader) stmt.raw(true);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(sql, stmt);
+    return stmt;
+  };
+  const facade = Object.create(db) as typeof db;
+  facade.prepare = (sql: string) => {
+    const stmt = prepared(sql);
+    return {
+      bind: (args: unknown[]) => ({
+        reader: stmt.reader,
+        columns: () => stmt.columns(),
+        run: () => stmt.run(...args),
+        raw: () => ({ all: () => stmt.all(...args) }),
+      }),
+      // `prepare("BEGIN").run()` and the like, without bind.
+      run: () => stmt.run(),
+    } as unknown as SqliteStatement;
+  };
+  adapter.client = facade;
+}
+
+/** The better-sqlite3 adapter factory, with a statement cache on each connection it opens. */
+function sqliteAdapter(path: string) {
+  const factory = new PrismaBetterSqlite3({ url: path, timeout: 5000 });
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    cacheStatements(adapter as unknown as Parameters<typeof cacheStatements>[0]);
+    return adapter;
+  };
+  return factory;
+}
+
 export function createDb(url: string, options: DbOptions = {}): Db {
   const log = options.onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [];
   let client: Db;
   if (url.startsWith('file:')) {
-    const adapter = new PrismaBetterSqlite3({ url: sqlitePath(url), timeout: 5000 });
+    const adapter = sqliteAdapter(sqlitePath(url));
     client = new SqliteClient({ adapter, log }) as Db;
   } else {
     const adapter = new PrismaPg({ connectionString: url, max: 10 });

@@ -15,6 +15,10 @@ export type DomainEvent =
        */
       topic: 'audit.appended';
       organizationId: string | null;
+    }
+  | {
+      /** A session, user, membership or API key changed: instances drop the principals they cached. */
+      topic: 'auth.changed';
     };
 
 export type AccessRequestChanged = {

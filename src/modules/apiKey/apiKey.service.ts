@@ -7,6 +7,7 @@ import { parseInput, text } from '../../lib/validate.ts';
 import { ROLES } from '../../policy/actions.ts';
 import type { Role } from '../../generated/prisma-sqlite/enums.ts';
 import { appendAudit } from '../audit/audit.chain.ts';
+import { principalsChanged } from '../auth/auth.service.ts';
 
 /**
  * Creates an API key for an organization and role. The key is returned once, here; only its SHA-256 and a
@@ -53,7 +54,7 @@ export async function revokeApiKey(ctx: Context, input: { id: string }) {
   const apiKey = await ctx.db.apiKey.findUnique({ where: { id } });
   if (!apiKey || !ctx.policy.can('apiKey:manage', { organizationId: apiKey.organizationId })) throw new ForbiddenError();
   if (apiKey.revokedAt) return apiKey;
-  return ctx.db.$transaction(async (tx) => {
+  return principalsChanged(ctx, () => ctx.db.$transaction(async (tx) => {
     // Conditional, so that of two racing revocations only one records an entry.
     const { count } = await tx.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: ctx.clock.now() } });
     if (count === 1) {
@@ -66,5 +67,5 @@ export async function revokeApiKey(ctx: Context, input: { id: string }) {
       });
     }
     return tx.apiKey.findUniqueOrThrow({ where: { id } });
-  });
+  }));
 }

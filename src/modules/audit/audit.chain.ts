@@ -71,12 +71,16 @@ export async function appendAudit(
 ): Promise<{ seq: number; hash: string }> {
   const chain = entry.organizationId ?? SYSTEM_CHAIN;
   ctx.auditTouched?.add(entry.organizationId);
-  await tx.$executeRaw`INSERT INTO "AuditHead" ("chain", "seq", "hash") VALUES (${chain}, 0, ${GENESIS_HASH}) ON CONFLICT ("chain") DO NOTHING`;
-  const head = await tx.auditHead.update({ where: { chain }, data: { seq: { increment: 1 } } });
+  // One statement creates the head of a new chain or takes the next number of an existing one, and returns the
+  // hash to link to; on PostgreSQL it holds the head's row lock until commit.
+  const [head] = await tx.$queryRaw<{ seq: number | bigint; hash: string }[]>`
+    INSERT INTO "AuditHead" ("chain", "seq", "hash") VALUES (${chain}, 1, ${GENESIS_HASH})
+    ON CONFLICT ("chain") DO UPDATE SET "seq" = "AuditHead"."seq" + 1
+    RETURNING "seq", "hash"`;
   const actor = ctx.actor ?? actorOf(ctx.policy);
   const fields: StoredAuditFields = {
     chain,
-    seq: head.seq,
+    seq: Number(head.seq),
     organizationId: entry.organizationId,
     action: entry.action,
     actorUserId: actor.userId,
@@ -88,8 +92,9 @@ export async function appendAudit(
     prevHash: head.hash,
   };
   const hash = auditHash(fields);
-  await tx.auditEvent.create({ data: { ...fields, hash } });
-  await tx.auditHead.update({ where: { chain }, data: { hash } });
+  // createMany and a raw update: nothing is read back, so nothing is mapped back.
+  await tx.auditEvent.createMany({ data: [{ ...fields, hash }] });
+  await tx.$executeRaw`UPDATE "AuditHead" SET "hash" = ${hash} WHERE "chain" = ${chain}`;
   return { seq: fields.seq, hash };
 }
 

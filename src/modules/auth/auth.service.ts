@@ -33,34 +33,56 @@ export async function authenticate(
   const now = deps.clock.now();
   if (presented.bearer !== null) {
     if (!looksLikeToken(presented.bearer, 'vgs')) throw new UnauthenticatedError();
-    const session = await deps.db.session.findUnique({
-      where: { tokenHash: hashToken(presented.bearer) },
-      include: { user: { include: { memberships: { select: { organizationId: true, role: true } } } } },
+    const tokenHash = hashToken(presented.bearer);
+    return deps.principals.get(tokenHash, now.getTime(), async () => {
+      const session = await deps.db.session.findUnique({
+        where: { tokenHash },
+        include: { user: { include: { memberships: { select: { organizationId: true, role: true } } } } },
+      });
+      if (!session || session.revokedAt || session.expiresAt <= now || session.user.disabledAt) {
+        throw new UnauthenticatedError();
+      }
+      if (!session.lastUsedAt || now.getTime() - session.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+        await deps.db.session.update({ where: { id: session.id }, data: { lastUsedAt: now } });
+      }
+      const principal: Principal = {
+        kind: 'user',
+        userId: session.userId,
+        sessionId: session.id,
+        isSystemAdmin: session.user.isSystemAdmin,
+        memberships: new Map(session.user.memberships.map((m) => [m.organizationId, m.role as Role])),
+      };
+      return { principal, expiresAt: session.expiresAt.getTime() };
     });
-    if (!session || session.revokedAt || session.expiresAt <= now || session.user.disabledAt) {
-      throw new UnauthenticatedError();
-    }
-    if (!session.lastUsedAt || now.getTime() - session.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await deps.db.session.update({ where: { id: session.id }, data: { lastUsedAt: now } });
-    }
-    return {
-      kind: 'user',
-      userId: session.userId,
-      sessionId: session.id,
-      isSystemAdmin: session.user.isSystemAdmin,
-      memberships: new Map(session.user.memberships.map((m) => [m.organizationId, m.role as Role])),
-    };
   }
   if (presented.apiKey !== null) {
     if (!looksLikeToken(presented.apiKey, 'vgk')) throw new UnauthenticatedError();
-    const key = await deps.db.apiKey.findUnique({ where: { keyHash: hashToken(presented.apiKey) } });
-    if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= now)) throw new UnauthenticatedError();
-    if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await deps.db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } });
-    }
-    return { kind: 'apiKey', apiKeyId: key.id, organizationId: key.organizationId, role: key.role as Role };
+    const keyHash = hashToken(presented.apiKey);
+    return deps.principals.get(keyHash, now.getTime(), async () => {
+      const key = await deps.db.apiKey.findUnique({ where: { keyHash } });
+      if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= now)) throw new UnauthenticatedError();
+      if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+        await deps.db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } });
+      }
+      const principal: Principal = { kind: 'apiKey', apiKeyId: key.id, organizationId: key.organizationId, role: key.role as Role };
+      return { principal, expiresAt: key.expiresAt?.getTime() ?? null };
+    });
   }
   return { kind: 'anonymous' };
+}
+
+/**
+ * Runs a change to sessions, users, memberships or API keys, then drops the principals cached here at once
+ * and, through the event bus, on every other instance (also when the change failed: it may have committed
+ * part of its work before it threw, and an emptied cache costs one lookup per caller).
+ */
+export async function principalsChanged<T>(deps: AppDeps, change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } finally {
+    deps.principals.clear();
+    deps.events.publish({ topic: 'auth.changed' });
+  }
 }
 
 /**
@@ -217,7 +239,9 @@ export async function signOut(ctx: Context): Promise<boolean> {
   const p = ctx.policy.principal;
   if (p.kind !== 'user') throw new UnauthenticatedError('Only a signed-in user can sign out.');
   ctx.policy.assert('session:manage', { userId: p.userId });
-  await ctx.db.session.updateMany({ where: { id: p.sessionId, revokedAt: null }, data: { revokedAt: ctx.clock.now() } });
+  await principalsChanged(ctx, () =>
+    ctx.db.session.updateMany({ where: { id: p.sessionId, revokedAt: null }, data: { revokedAt: ctx.clock.now() } }),
+  );
   return true;
 }
 
@@ -305,12 +329,14 @@ export async function changePassword(ctx: Context, input: { currentPassword: str
   const principal = ctx.policy.principal;
   const keepSession = principal.kind === 'user' ? principal.sessionId : '';
   // A new password ends every other session: whoever knew the old one is signed out.
-  await ctx.db.$transaction([
-    ctx.db.user.update({ where: { id: userId }, data: { passwordHash } }),
-    ctx.db.session.updateMany({
-      where: { userId, revokedAt: null, id: { not: keepSession } },
-      data: { revokedAt: ctx.clock.now() },
-    }),
-  ]);
+  await principalsChanged(ctx, () =>
+    ctx.db.$transaction([
+      ctx.db.user.update({ where: { id: userId }, data: { passwordHash } }),
+      ctx.db.session.updateMany({
+        where: { userId, revokedAt: null, id: { not: keepSession } },
+        data: { revokedAt: ctx.clock.now() },
+      }),
+    ]),
+  );
   return true;
 }

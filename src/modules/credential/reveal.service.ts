@@ -119,7 +119,8 @@ export async function recordAccess(ctx: Context, tx: TxClient, a: AccessRecordIn
       at,
     },
   });
-  await tx.credential.update({ where: { id: a.credential.id }, data: { lastAccessedAt: at } });
+  // updateMany: nothing to read back (update would return, and map, the whole row).
+  await tx.credential.updateMany({ where: { id: a.credential.id }, data: { lastAccessedAt: at } });
   await appendAudit(tx, ctx, {
     organizationId: a.credential.organizationId,
     action: `credential.${a.surface.toLowerCase()}`,

@@ -9,6 +9,7 @@ import { ROLES } from '../../policy/actions.ts';
 import type { Role } from '../../generated/prisma-sqlite/enums.ts';
 import { appendAudit } from '../audit/audit.chain.ts';
 import { seedCategories } from '../category/category.service.ts';
+import { principalsChanged } from '../auth/auth.service.ts';
 
 const role = z.enum(ROLES);
 
@@ -23,7 +24,7 @@ export async function createOrganization(ctx: Context, input: { name: string }) 
   const data = parseInput(z.object({ name: text(200) }), input);
   const userId = ctx.policy.userId!;
   // The creator administers the new organization; nobody else gets access implicitly.
-  const organization = await ctx.db.$transaction(async (tx) => {
+  const organization = await principalsChanged(ctx, () => ctx.db.$transaction(async (tx) => {
     const org = await tx.organization.create({
       data: { name: data.name, memberships: { create: { userId, role: 'ADMIN' } } },
     });
@@ -36,7 +37,7 @@ export async function createOrganization(ctx: Context, input: { name: string }) 
       data: { name: org.name, adminUserId: userId },
     });
     return org;
-  });
+  }));
   ctx.policy = ctx.policy.withMembership(organization.id, 'ADMIN');
   return organization;
 }
@@ -96,7 +97,7 @@ export async function addMember(
     passwordHash = await hashPassword(data.initialPassword!);
   }
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await principalsChanged(ctx, () => ctx.db.$transaction(async (tx) => {
       const membership = await tx.membership.create({
         data: {
           role: data.role,
@@ -114,7 +115,7 @@ export async function addMember(
         data: { userId: membership.userId, email: data.email, role: membership.role, newUser: !existing },
       });
       return membership;
-    });
+    }));
   } catch (error) {
     if (isUniqueViolation(error)) throw new AlreadyExistsError('This user is already a member of the organization.', 'email');
     throw error;
@@ -142,7 +143,7 @@ async function assertAdminRemains(tx: TxClient, organizationId: string, leavingM
 
 export async function updateMemberRole(ctx: Context, input: { membershipId: string; role: Role }) {
   const newRole = parseInput(z.object({ role }), { role: input.role }).role;
-  return ctx.db.$transaction(async (tx) => {
+  return principalsChanged(ctx, () => ctx.db.$transaction(async (tx) => {
     const membership = await loadMembershipForManage(ctx, tx, input.membershipId);
     if (membership.role === 'ADMIN' && newRole !== 'ADMIN') await assertAdminRemains(tx, membership.organizationId, membership.id);
     const updated = await tx.membership.update({ where: { id: membership.id }, data: { role: newRole } });
@@ -154,11 +155,11 @@ export async function updateMemberRole(ctx: Context, input: { membershipId: stri
       data: { userId: membership.userId, from: membership.role, to: newRole },
     });
     return updated;
-  });
+  }));
 }
 
 export async function removeMember(ctx: Context, input: { membershipId: string }) {
-  return ctx.db.$transaction(async (tx) => {
+  return principalsChanged(ctx, () => ctx.db.$transaction(async (tx) => {
     const membership = await loadMembershipForManage(ctx, tx, input.membershipId);
     if (membership.role === 'ADMIN') await assertAdminRemains(tx, membership.organizationId, membership.id);
     await tx.membership.delete({ where: { id: membership.id } });
@@ -170,5 +171,5 @@ export async function removeMember(ctx: Context, input: { membershipId: string }
       data: { userId: membership.userId, role: membership.role },
     });
     return membership;
-  });
+  }));
 }

@@ -2,6 +2,7 @@ import type { Context } from '../../context.ts';
 import { ForbiddenError } from '../../lib/errors.ts';
 import { localId } from '../../lib/ids.ts';
 import { appendAudit } from '../audit/audit.chain.ts';
+import { principalsChanged } from '../auth/auth.service.ts';
 
 /**
  * Which users the viewer may see: themselves, people in organizations where they may read members, and
@@ -24,7 +25,7 @@ async function setDisabled(ctx: Context, userGlobalId: string, disabled: boolean
   ctx.policy.assert('user:disable', { userId: undefined });
   if (disabled && userId === ctx.policy.userId) throw new ForbiddenError();
   const now = ctx.clock.now();
-  return ctx.db.$transaction(async (tx) => {
+  return principalsChanged(ctx, () => ctx.db.$transaction(async (tx) => {
     const user = await tx.user.findUnique({ where: { id: userId } });
     if (!user) throw new ForbiddenError();
     if (disabled) {
@@ -41,7 +42,7 @@ async function setDisabled(ctx: Context, userGlobalId: string, disabled: boolean
       data: { email: user.email, wasDisabled: user.disabledAt !== null },
     });
     return updated;
-  });
+  }));
 }
 
 export const disableUser = (ctx: Context, userId: string) => setDisabled(ctx, userId, true);
