@@ -11,6 +11,7 @@ import { p4 } from './p4.ts';
 import { p5 } from './p5.ts';
 import { p7 } from './p7.ts';
 import { p6 } from './p6.ts';
+import { p8 } from './p8.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -20,7 +21,7 @@ const which = positionals[0] ?? 'all';
 const dbs = (values.db === 'both' ? ['sqlite', 'postgres'] : [values.db!]) as DbKind[];
 
 /** Benchmarks that run once per database kind. */
-const perDb: Record<string, (kind: DbKind) => Promise<unknown>> = { p1, p2, p3, p6 };
+const perDb: Record<string, (kind: DbKind) => Promise<unknown>> = { p1, p2, p3, p6, p8 };
 /** Benchmarks whose measure does not depend on the database (run once, on the first kind given). */
 const once: Record<string, (kind: DbKind) => Promise<unknown>> = { p4, p5, p7 };
 
