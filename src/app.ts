@@ -45,7 +45,17 @@ export type App = {
 };
 
 type ServerContext = { req: IncomingMessage; res: ServerResponse };
-type WsInit = { connectionParams?: Record<string, unknown>; extra?: { request: IncomingMessage; socket: WebSocket } };
+/**
+ * What a graphql-ws connection keeps once connection_init is accepted: its operations' contexts and the shared
+ * re-authentication sweep need only this, not the upgrade request (which is let go: bench P5).
+ */
+type WsConnection = {
+  socket: WebSocket;
+  credentials: PresentedCredentials;
+  presented: { bearer: string | null; apiKey: string | null };
+  clientAddress: string | null;
+  userAgent: string | null;
+};
 
 /** graphql-ws's close code for a connection whose credentials stopped being valid. */
 export const CLOSE_UNAUTHORIZED = 4401;
@@ -123,14 +133,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         logger.error({ err: args.find((a) => a instanceof Error), yoga: args.filter((a) => !(a instanceof Error)).map(String) }),
     },
     context: async (init) => {
-      const ws = init as unknown as WsInit;
-      if (ws.connectionParams !== undefined && ws.extra?.request) {
-        const socket = ws.extra.socket;
-        const ctx = await createContext(deps, wsCredentials(ws.connectionParams), {
-          clientAddress: clientAddress(ws.extra.request),
-          userAgent: header(ws.extra.request, 'user-agent'),
-        });
-        ctx.closeConnection = (code, reason) => socket.close(code, reason);
+      const ws = (init as { wsConnection?: WsConnection }).wsConnection;
+      if (ws) {
+        const ctx = await createContext(deps, ws.credentials, { clientAddress: ws.clientAddress, userAgent: ws.userAgent });
+        ctx.closeConnection = (code, reason) => ws.socket.close(code, reason);
         return ctx;
       }
       const req = init.req;
@@ -171,6 +177,29 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) =>
       wsOriginAllowed(config, info.req) ? done(true) : done(false, 403, 'Origin not allowed'),
   });
+  // Sockets past connection_init. Their credentials are re-checked by one sweep every WS_REAUTH_INTERVAL_MS
+  // rather than a timer per socket (a timer, its closure and a close listener each, on every idle connection).
+  const wsConnections = new Map<WebSocket, WsConnection>();
+  let reauthSweep: NodeJS.Timeout | undefined;
+  const reauthenticateSockets = () => {
+    // Sockets sharing a session or API key share one check per sweep: issued all at once, they would
+    // otherwise all miss the principal cache together.
+    const checks = new Map<string, Promise<unknown>>();
+    for (const [socket, conn] of wsConnections) {
+      if (socket.readyState !== socket.OPEN) {
+        wsConnections.delete(socket);
+        continue;
+      }
+      const key = `${conn.presented.bearer ?? ''}\0${conn.presented.apiKey ?? ''}`;
+      let check = checks.get(key);
+      if (!check) checks.set(key, (check = authenticate(deps, conn.presented)));
+      check.catch(() => {
+        wsConnections.delete(socket);
+        socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the session or API key is no longer valid');
+      });
+    }
+  };
+
   const wsServer = useServer<Record<string, unknown>>(
     {
       // A socket that has not sent connection_init by then is closed with 4408.
@@ -181,36 +210,41 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         if (!creds.authorization && !creds.apiKey) return false;
         const m = /^Bearer\s+(\S+)$/i.exec(creds.authorization ?? '');
         const presented = { bearer: m ? m[1] : null, apiKey: creds.apiKey ?? null };
+        const { socket, request } = ctx.extra;
+        const address = clientAddress(request);
         try {
-          const principal = await limitAuthFailures(deps, clientAddress(ctx.extra.request), true, () => authenticate(deps, presented));
+          const principal = await limitAuthFailures(deps, address, true, () => authenticate(deps, presented));
           if (principal.kind === 'anonymous') return false;
         } catch {
           return false;
         }
+        if (socket.readyState !== socket.OPEN) return false;
+        wsConnections.set(socket, { socket, credentials: creds, presented, clientAddress: address, userAgent: header(request, 'user-agent') });
+        // graphql-ws would hold the upgrade request (headers, buffers, streams) for the socket's lifetime;
+        // what this connection needs of it was copied just above.
+        (ctx.extra as { request?: IncomingMessage }).request = undefined;
         // The connection lives only as long as its credentials: a session that expires, is signed out or whose
         // user is disabled (or a revoked API key) closes the socket within the interval.
-        if (config.wsReauthIntervalMs > 0) {
-          const socket = ctx.extra.socket;
-          const timer = setInterval(() => {
-            authenticate(deps, presented).catch(() => {
-              clearInterval(timer);
-              socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the session or API key is no longer valid');
-            });
-          }, config.wsReauthIntervalMs);
-          timer.unref();
-          socket.once('close', () => clearInterval(timer));
-        }
+        if (config.wsReauthIntervalMs > 0) reauthSweep ??= setInterval(reauthenticateSockets, config.wsReauthIntervalMs).unref();
         return true;
+      },
+      onClose: (ctx) => {
+        wsConnections.delete(ctx.extra.socket);
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       onSubscribe: async (ctx, _id, message) => {
+        const wsConnection = wsConnections.get(ctx.extra.socket);
+        // Only after connection_init was accepted, and the socket is still open (it was just read from).
+        if (!wsConnection) throw new Error('subscribe on a connection that was not accepted');
         let payload = message;
         let enveloped: ReturnType<typeof yoga.getEnveloped>;
         let document: ReturnType<typeof enveloped.parse>;
         try {
           if (persisted) payload = resolvePersisted(persisted, message);
-          enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
+          // The initial context stays small (the context function adds the operation's context to it, and
+          // subscriptions keep the result): the connection, not graphql-ws's context or the upgrade request.
+          enveloped = yoga.getEnveloped({ wsConnection, params: payload } as never);
           // Persisted-operation, token-limit and syntax refusals are thrown here: answer them as errors instead
           // of letting graphql-ws close the whole socket with 4500.
           document = enveloped.parse(payload.query);
@@ -268,6 +302,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       stopped ??= (async () => {
         await scheduler?.stop();
         await workflows?.stop();
+        clearInterval(reauthSweep);
         await wsServer.dispose();
         for (const client of wss.clients) client.close(1001, 'Server shutting down');
         wss.close();

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { RequestCache } from '@pothos/plugin-scope-auth';
 import type { Context } from '../../context.ts';
 import { UnauthenticatedError } from '../../lib/errors.ts';
 import type { Policy } from '../../policy/policy.ts';
@@ -51,12 +52,15 @@ export type FeedOptions<T> = {
 export type FeedItem<T> = { cursor: string; item: T };
 
 /** What the hub needs of a feed: which organizations it follows, how to wake it, and its slow-consumer clock. */
-type Follower = {
-  orgs: Set<string>;
+interface Follower {
+  readonly orgs: Set<string>;
   notify(organizationId: string): void;
-  /** Present when the feed can be closed as a slow consumer (a WebSocket subscription). */
-  slow?: { since(): number | null; close(): void };
-};
+  /** True when the feed can be closed as a slow consumer (a WebSocket subscription). */
+  readonly closable: boolean;
+  /** Since when an event has been waiting for the consumer, or null. */
+  waitingSince(): number | null;
+  closeSlow(): void;
+}
 
 /**
  * One per event bus (that is, per app): all feeds of the process share its single `audit.appended` listener,
@@ -83,7 +87,7 @@ class FeedHub {
     private readonly slowConsumerMs: number,
   ) {}
 
-  add(follower: Follower): () => void {
+  add(follower: Follower): void {
     if (!this.unsubscribe) {
       this.unsubscribe = this.events.subscribe('audit.appended', (event) => {
         this.generation++;
@@ -98,34 +102,36 @@ class FeedHub {
       if (!set) this.byOrg.set(org, (set = new Set()));
       set.add(follower);
     }
-    if (follower.slow) {
+    if (follower.closable) {
       this.slow.add(follower);
       const limit = this.slowConsumerMs;
       this.sweep ??= setInterval(() => {
         const now = Date.now();
         for (const f of this.slow) {
-          const since = f.slow!.since();
-          if (since !== null && now - since > limit) f.slow!.close();
+          const since = f.waitingSince();
+          if (since !== null && now - since > limit) f.closeSlow();
         }
       }, Math.min(1000, limit)).unref();
     }
-    return () => {
-      for (const org of follower.orgs) {
-        const set = this.byOrg.get(org);
-        set?.delete(follower);
-        if (set?.size === 0) this.byOrg.delete(org);
-      }
-      this.slow.delete(follower);
-      if (this.slow.size === 0 && this.sweep) {
-        clearInterval(this.sweep);
-        this.sweep = null;
-      }
-      if (this.byOrg.size === 0 && this.slow.size === 0 && this.unsubscribe) {
-        this.unsubscribe();
-        this.unsubscribe = null;
-        this.reads.clear();
-      }
-    };
+  }
+
+  /** Undoes `add` (a method, not a closure returned by `add`: one less object per subscription). */
+  remove(follower: Follower): void {
+    for (const org of follower.orgs) {
+      const set = this.byOrg.get(org);
+      set?.delete(follower);
+      if (set?.size === 0) this.byOrg.delete(org);
+    }
+    this.slow.delete(follower);
+    if (this.slow.size === 0 && this.sweep) {
+      clearInterval(this.sweep);
+      this.sweep = null;
+    }
+    if (this.byOrg.size === 0 && this.slow.size === 0 && this.unsubscribe) {
+      this.unsubscribe();
+      this.unsubscribe = null;
+      this.reads.clear();
+    }
   }
 
   /** `read()`, or the result of the same read begun at or after generation `since` (see the class comment). */
@@ -180,44 +186,65 @@ export function perDelivery<T>(policy: Policy, key: string, read: () => Promise<
  * event waiting longer than WS_SLOW_CONSUMER_MS is disconnected (4008), so memory per socket stays bounded.
  */
 export function auditFeed<T>(options: FeedOptions<T>): AsyncIterableIterator<FeedItem<T>> {
-  const { ctx, organizationIds } = options;
-  const hub = hubOf(ctx);
-  const orgs = new Set(organizationIds);
-  const cursor: Cursor = {};
-  const pending = new Set<string>();
-  const principal = principalKey(ctx.policy);
-  let stopped = false;
-  let wake: (() => void) | null = null;
-  let waitingSince: number | null = null;
+  return new AuditFeed(options);
+}
 
-  const leave = hub.add({
-    orgs,
-    notify: (org) => {
-      pending.add(org);
-      if (waitingSince === null) waitingSince = Date.now();
-      wake?.();
-    },
-    slow: ctx.closeConnection
-      ? {
-          since: () => waitingSince,
-          close: () => {
-            ctx.closeConnection?.(CLOSE_SLOW_CONSUMER, 'Slow consumer: events were not read in time');
-            stop();
-          },
-        }
-      : undefined,
-  });
+/**
+ * One feed is held by every idle subscription for as long as it lasts, so its state lives in fields and its
+ * behaviour in prototype methods: closures made per feed cost far more here than their code suggests, because
+ * tsx (esbuild keepNames) redefines the `name` of each named one, which turns it into a dictionary-mode object.
+ */
+class AuditFeed<T> implements AsyncIterableIterator<FeedItem<T>>, Follower {
+  readonly orgs: Set<string>;
+  readonly closable: boolean;
+  private readonly hub: FeedHub;
+  private readonly ctx: Context;
+  private readonly cursor: Cursor = {};
+  private readonly pending = new Set<string>();
+  private readonly principal: string | null;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private since: number | null = null;
+  private readonly inner: AsyncGenerator<FeedItem<T>>;
 
-  function stop() {
-    stopped = true;
-    leave();
-    wake?.();
+  constructor(private readonly options: FeedOptions<T>) {
+    this.ctx = options.ctx;
+    this.hub = hubOf(options.ctx);
+    this.orgs = new Set(options.organizationIds);
+    this.closable = Boolean(options.ctx.closeConnection);
+    this.principal = principalKey(options.ctx.policy);
+    this.hub.add(this);
+    this.inner = this.run();
   }
 
-  const reauthenticate = (since: number) =>
-    principal ? hub.shared(principal, since, () => ctx.reauthenticate()) : ctx.reauthenticate();
+  notify(org: string): void {
+    this.pending.add(org);
+    if (this.since === null) this.since = Date.now();
+    this.wake?.();
+  }
 
-  async function* run(): AsyncGenerator<FeedItem<T>> {
+  waitingSince(): number | null {
+    return this.since;
+  }
+
+  closeSlow(): void {
+    this.ctx.closeConnection?.(CLOSE_SLOW_CONSUMER, 'Slow consumer: events were not read in time');
+    this.stop();
+  }
+
+  private stop() {
+    if (!this.stopped) this.hub.remove(this);
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  private reauthenticate(since: number): Promise<Policy> {
+    const ctx = this.ctx;
+    return this.principal ? this.hub.shared(this.principal, since, () => ctx.reauthenticate()) : ctx.reauthenticate();
+  }
+
+  private async *run(): AsyncGenerator<FeedItem<T>> {
+    const { ctx, orgs, cursor, pending, options } = this;
     const heads = await ctx.db.auditHead.findMany({ where: { chain: { in: [...orgs] } }, select: { chain: true, seq: true } });
     for (const org of orgs) {
       const head = heads.find((h) => h.chain === org)?.seq ?? 0;
@@ -225,33 +252,36 @@ export function auditFeed<T>(options: FeedOptions<T>): AsyncIterableIterator<Fee
       cursor[org] = resumeAt === undefined ? head : Math.min(resumeAt, head);
       if (resumeAt !== undefined && resumeAt < head) pending.add(org);
     }
-    while (!stopped) {
+    while (!this.stopped) {
       if (pending.size === 0) {
-        waitingSince = null;
+        this.since = null;
+        // Idle until the next event: what Pothos cached for this context while authorizing the subscription
+        // (and resolving earlier events) is rebuilt on demand, and would otherwise stay as long as the socket.
+        RequestCache.clearForContext(ctx);
         await new Promise<void>((resolve) => {
-          wake = resolve;
+          this.wake = resolve;
         });
-        wake = null;
+        this.wake = null;
         continue;
       }
       const org = pending.values().next().value as string;
       pending.delete(org);
-      waitingSince = null;
+      this.since = null;
       // Every notification that woke this feed has been received by now: reads begun from here on see it.
-      const since = hub.generation;
+      const since = this.hub.generation;
       for (;;) {
         const after = cursor[org];
-        const rows = await hub.shared(`rows:${org}:${after}`, since, () =>
+        const rows = await this.hub.shared(`rows:${org}:${after}`, since, () =>
           ctx.db.auditEvent.findMany({ where: { chain: org, seq: { gt: after } }, orderBy: { seq: 'asc' }, take: BATCH }),
         );
-        if (rows.length === 0 || stopped) break;
+        if (rows.length === 0 || this.stopped) break;
         let policy: Policy;
         try {
-          policy = await reauthenticate(since);
+          policy = await this.reauthenticate(since);
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
             ctx.closeConnection?.(4401, 'Unauthorized: the session or API key is no longer valid');
-            stop();
+            this.stop();
             return;
           }
           throw error;
@@ -259,9 +289,9 @@ export function auditFeed<T>(options: FeedOptions<T>): AsyncIterableIterator<Fee
         for (const row of rows) {
           cursor[org] = row.seq;
           const item = await options.select(row, policy);
-          if (item !== null && !stopped) {
+          if (item !== null && !this.stopped) {
             // From here the consumer holds the turn: news arriving before it asks for more starts the clock.
-            waitingSince = null;
+            this.since = null;
             yield { cursor: encodeCursor(cursor), item };
           }
         }
@@ -270,20 +300,22 @@ export function auditFeed<T>(options: FeedOptions<T>): AsyncIterableIterator<Fee
     }
   }
 
-  const inner = run();
-  return {
-    next: () => inner.next(),
-    return: async () => {
-      stop();
-      await inner.return(undefined);
-      return { done: true, value: undefined };
-    },
-    throw: async (error?: unknown) => {
-      stop();
-      return inner.throw(error);
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+  next(): Promise<IteratorResult<FeedItem<T>>> {
+    return this.inner.next();
+  }
+
+  async return(): Promise<IteratorResult<FeedItem<T>>> {
+    this.stop();
+    await this.inner.return(undefined);
+    return { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<FeedItem<T>>> {
+    this.stop();
+    return this.inner.throw(error);
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
 }

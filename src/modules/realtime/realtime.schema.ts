@@ -120,11 +120,13 @@ builder.subscriptionFields((t) => ({
       const actorId = f?.actorId ? localId(String(f.actorId), 'User') : null;
       const categoryIds = f?.categoryIds?.map((c: string | number) => localId(String(c), 'Category')) ?? null;
       const surfaces = (f?.surfaces ?? null) as (typeof ACCESS_SURFACES)[number][] | null;
+      // `select` is a method, not an arrow property, in every feed below: tsx's keepNames would rename the
+      // arrow, making it a dictionary-mode function that each idle subscription keeps (bench P5).
       return auditFeed<AccessEvent>({
         ctx,
         organizationIds: followed(ctx, 'accessEvent:read', f?.organizationId),
         after: args.after ? decodeCursor(args.after) : null,
-        select: async (row, policy) => {
+        async select(row, policy) {
           const accessRecordId = dataOf(row).accessRecordId;
           if (typeof accessRecordId !== 'string' || !row.organizationId) return null;
           if (!policy.can('accessEvent:read', { organizationId: row.organizationId })) return null;
@@ -158,7 +160,9 @@ builder.subscriptionFields((t) => ({
         ctx,
         organizationIds: followed(ctx, 'organization:read', args.organizationId),
         after: args.after ? decodeCursor(args.after) : null,
-        select: async (row, policy) => (only && row.targetId !== only ? null : requestOf(ctx, policy, row)),
+        async select(row, policy) {
+          return only && row.targetId !== only ? null : requestOf(ctx, policy, row);
+        },
       });
     },
     resolve: (event) => event,
@@ -173,7 +177,7 @@ builder.subscriptionFields((t) => ({
         ctx,
         organizationIds: followed(ctx, 'accessRequest:decide', args.organizationId),
         after: args.after ? decodeCursor(args.after) : null,
-        select: async (row, policy) => {
+        async select(row, policy) {
           if (!['access_request.create', 'access_request.resubmit', 'access_request.approve'].includes(row.action)) return null;
           const event = await requestOf(ctx, policy, row);
           return event && viewerCan(asOf(ctx, policy), event.request, { type: 'APPROVE' }) ? event : null;
@@ -191,7 +195,7 @@ builder.subscriptionFields((t) => ({
         ctx,
         organizationIds: followed(ctx, 'accessRequest:create', null),
         after: args.after ? decodeCursor(args.after) : null,
-        select: async (row, policy) => {
+        async select(row, policy) {
           const event = await requestOf(ctx, policy, row);
           return event && event.to === 'AVAILABLE' && event.request.requesterId === policy.userId ? event : null;
         },
