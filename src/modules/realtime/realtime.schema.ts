@@ -43,15 +43,21 @@ const PasswordAccessEvent = builder.objectRef<FeedItem<AccessEvent>>('PasswordAc
   fields: (t) => ({
     cursor: t.string({ description: 'Resume after this event with `after: cursor`.', resolve: (e) => e.cursor }),
     accessRecord: t.field({ type: AccessRecordRef, description: 'The access record.', resolve: (e) => e.item.record }),
-    credential: t.field({
+    // A prismaField, so the row is read with the columns the selection needs and its fields resolve from it:
+    // as a plain field, Credential's select mode had each subscriber's context load `name` & co. again through
+    // Pothos's per-context loader (one more query, compiled anew, per subscriber and event).
+    credential: t.prismaField({
       type: CredentialNode,
       nullable: true,
       description: 'The credential (metadata); null once deleted.',
-      resolve: (e, _a, ctx) => {
+      resolve: (query, e, _a, ctx) => {
         const { record, policy } = e.item;
         if (!record.credentialId) return null;
         const id = record.credentialId;
-        return perDelivery(policy, `credential:${record.id}`, () => ctx.db.credential.findFirst({ where: { id, AND: [policy.where('credential:read')] } }));
+        // Shared only between subscribers asking for the same columns.
+        return perDelivery(policy, `credential:${record.id}:${JSON.stringify(query)}`, () =>
+          ctx.db.credential.findFirst({ ...query, where: { id, AND: [policy.where('credential:read')] } }),
+        );
       },
     }),
     actor: t.field({
