@@ -19,12 +19,19 @@ builder.subscriptionType({
 /** The subscriber's context with the policy of this delivery (re-authenticated per batch of events). */
 const asOf = (ctx: Context, policy: Policy): Context => ({ ...ctx, policy });
 
+// Rows are shared by the subscribers an event wakes (feed.ts): their data is parsed once, not once each.
+const parsed = new WeakMap<AuditEvent, Record<string, unknown>>();
 const dataOf = (row: AuditEvent): Record<string, unknown> => {
-  try {
-    return JSON.parse(row.data) as Record<string, unknown>;
-  } catch {
-    return {};
+  let data = parsed.get(row);
+  if (!data) {
+    try {
+      data = JSON.parse(row.data) as Record<string, unknown>;
+    } catch {
+      data = {};
+    }
+    parsed.set(row, data);
   }
+  return data;
 };
 
 const followed = (ctx: Context, action: Parameters<Policy['organizationIds']>[0], organizationId: string | number | null | undefined) => {
