@@ -21,6 +21,7 @@ const auth = { authorization: `Bearer ${s.token}` };
 const queries: Record<string, string> = {
   typename: `{ __typename }`,
   viewer: `{ viewer { id } }`,
+  listId: LIST.replace('id name username category { name } folder { name } lastAccessedAt', 'id'),
   list0: LIST.replace('category { name } folder { name } lastAccessedAt', ''),
   list: LIST,
   reveal: REVEAL,

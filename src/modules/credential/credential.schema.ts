@@ -119,9 +119,6 @@ export const CredentialNode = builder.prismaNode('Credential', {
     'A credential kept in the vault. Everything here is metadata: secret material is never a field; it is released only by revealCredential, which is audited.',
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
-  // Select mode: a list reads the columns its query asks for (each exposed field adds its own), not all 25
-  // (notes can be long). These few are read always: resolvers here and in the access modules decide with them.
-  select: { id: true, organizationId: true, restricted: true, categoryId: true, folderId: true, currentVersion: true },
   findUnique: (id, ctx) => ({ id, AND: [ctx.policy.where('credential:read')] }),
   fields: (t) => ({
     kind: t.expose('kind', { type: CredentialKindEnum, description: 'What kind of secret it holds.' }),
