@@ -16,16 +16,18 @@ export async function p1(kind: DbKind) {
       () => load(() => ({ url: vg, body, headers: auth }), { concurrency: SIZES.concurrency, seconds: SIZES.seconds }),
       () => load(() => ({ url: base, body }), { concurrency: SIZES.concurrency, seconds: SIZES.seconds }),
     );
-    // Latency at half the baseline's maximum load, for both.
+    // Latency at half the baseline's maximum load, for both. When vaultgate's maximum is below that rate, an
+    // open-loop load at it only measures a growing queue (minutes of it): that is reported, and latency is
+    // compared instead at half of vaultgate's own maximum, a load both can carry.
     const rate = Math.max(1, Math.floor(max.baseline.rps / 2));
+    const saturated = max.vaultgate.rps < rate;
+    const at = saturated ? Math.max(1, Math.floor(max.vaultgate.rps / 2)) : rate;
     const half = await sideBySide(
-      `P1 @${rate}/s`,
-      () => load(() => ({ url: vg, body, headers: auth }), { concurrency: 0, seconds: SIZES.seconds, rate }),
-      () => load(() => ({ url: base, body }), { concurrency: 0, seconds: SIZES.seconds, rate }),
+      `P1 @${at}/s`,
+      () => load(() => ({ url: vg, body, headers: auth }), { concurrency: 0, seconds: SIZES.seconds, rate: at }),
+      () => load(() => ({ url: base, body }), { concurrency: 0, seconds: SIZES.seconds, rate: at }),
     );
     const p99Ratio = half.vaultgate.p99 / half.baseline.p99;
-    // An open-loop load above what vaultgate can serve only measures its queue: say so instead of a ratio.
-    const saturated = half.vaultgate.rps < rate * 0.95;
     // The stack's own floor: an authenticated `{ __typename }` (HTTP, Yoga, limits, context; no resolver, no
     // database) against the baseline's list. The list can never be cheaper than this.
     const floorBody = JSON.stringify({ query: '{ __typename }' });
@@ -36,10 +38,12 @@ export async function p1(kind: DbKind) {
     );
     console.log(
       `P1 ratio req/s ${fmt(max.ratio * 100, 0)} % of baseline (target ≥ 40 %); p99 at half load ` +
-        (saturated ? `not measurable: vaultgate saturated at ${fmt(half.vaultgate.rps, 0)} of ${rate} req/s` : `${fmt(p99Ratio, 2)}× baseline (target ≤ 3×)`) +
+        (saturated
+          ? `not measurable (vaultgate's maximum is below ${rate} req/s); at ${at} req/s, half vaultgate's maximum, p99 ${fmt(p99Ratio, 2)}× baseline`
+          : `${fmt(p99Ratio, 2)}× baseline (target ≤ 3×)`) +
         `; floor ({ __typename }) ${fmt(floor.ratio * 100, 0)} % of the baseline's list`,
     );
-    return { rpsRatio: max.ratio, p99Ratio: saturated ? null : p99Ratio, floorRatio: floor.ratio };
+    return { rpsRatio: max.ratio, p99Ratio, p99At: at, saturated, floorRatio: floor.ratio };
   });
 }
 
