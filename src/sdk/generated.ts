@@ -1481,6 +1481,7 @@ export type ChangePasswordMutationVariables = Exact<{
 export type ChangePasswordMutation = { changePassword:
     | { __typename: 'ChangePasswordPayload', ok: boolean }
     | { __typename: 'InvalidCredentialsError', message: string }
+    | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 

@@ -118,6 +118,19 @@ describe('rate limits (one instance, in memory)', () => {
       expect((await server.gql(SIGN_IN, { input: { email, password: PASSWORD } })).data.signIn.__typename).toBe('SignInPayload');
     });
 
+    it('locks changePassword after 5 wrong current passwords, refuses even the right one while locked, and resets on success', async () => {
+      const org = await createOrg(server, 'pwchange');
+      const CHANGE = `mutation($input: ChangePasswordInput!) { changePassword(input: $input) { __typename ... on RateLimitedError { retryAfterSeconds } } }`;
+      const change = async (currentPassword: string, newPassword = 'a brand new passphrase 2026') =>
+        (await server.gql(CHANGE, { input: { currentPassword, newPassword } }, { token: org.admin.token })).data.changePassword;
+      for (let i = 0; i < 5; i++) expect((await change(`wrong password ${i}`)).__typename).toBe('InvalidCredentialsError');
+      expect(await change(PASSWORD)).toEqual({ __typename: 'RateLimitedError', retryAfterSeconds: 60 });
+      server.clock.advance(60_000);
+      expect((await change(PASSWORD)).__typename).toBe('ChangePasswordPayload');
+      // The success cleared the streak: the next wrong one is just wrong.
+      expect((await change('still wrong', 'another new passphrase 2027')).__typename).toBe('InvalidCredentialsError');
+    });
+
     it('answers an unknown email exactly like a real account, and a locked attempt does no work at all', async () => {
       const org = await createOrg(server, 'enumeration');
       const addr = address();

@@ -133,10 +133,11 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => bootstrap(ctx, input),
   }),
   changePassword: t.field({
-    description: 'Changes the viewer’s password and revokes their other sessions.',
+    description:
+      'Changes the viewer’s password and revokes their other sessions. Wrong current passwords meet the same per-account lockout as sign-ins (RateLimitedError, without checking the password).',
     authScopes: { can: 'session:manage' },
     type: ChangePasswordPayload,
-    errors: { types: [InvalidCredentialsError, ValidationError] },
+    errors: { types: [InvalidCredentialsError, RateLimitedError, ValidationError] },
     args: { input: t.arg({ type: ChangePasswordInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       await changePassword(ctx, input);

@@ -323,8 +323,18 @@ export async function changePassword(ctx: Context, input: { currentPassword: str
   if (!userId) throw new UnauthenticatedError('Only a signed-in user can change a password.');
   ctx.policy.assert('session:manage', { userId });
   const data = parseInput(z.object({ currentPassword: z.string().max(PASSWORD_MAX_LENGTH), newPassword: passwordSchema }), input);
+  // A stolen session must not become a way to guess the password (each guess an argon2 verify): wrong current
+  // passwords meet the sign-in lockout for the account (RATE_LIMIT_SIGNIN_PER_ACCOUNT, doubling), counted up
+  // front like sign-ins and cleared by the right one.
+  const c = ctx.config.rateLimits;
+  const admitted = await ctx.limits.attempt('password-change', [userId], signInLockout(c, c.signInPerAccount));
+  if (!admitted.allowed) {
+    ctx.logger.info({ event: 'auth.password_change_rate_limited', requestId: ctx.request.requestId }, 'password change refused: too many wrong passwords');
+    throw new RateLimitedError(retryAfterSeconds(admitted));
+  }
   const user = await ctx.db.user.findUniqueOrThrow({ where: { id: userId } });
   if (!(await verifyPassword(user.passwordHash, data.currentPassword))) throw new InvalidCredentialsError();
+  await ctx.limits.clear('password-change', [userId]);
   const passwordHash = await hashPassword(data.newPassword);
   const principal = ctx.policy.principal;
   const keepSession = principal.kind === 'user' ? principal.sessionId : '';
