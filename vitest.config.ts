@@ -6,9 +6,58 @@ const require = createRequire(import.meta.url);
 // graphql refuses objects from "another module or realm".
 const graphql = require.resolve('graphql');
 
-const integrationOn = (name: string, db: 'sqlite' | 'postgres') => ({
+const INTEGRATION = ['test/integration/**/*.test.ts', 'test/adversarial/**/*.test.ts'];
+
+/**
+ * The integration files that run on PostgreSQL as well as on SQLite (docs/testing.md). Every integration file runs
+ * on SQLite; on PostgreSQL, the ones whose outcome depends on the database — concurrency and locking, raw SQL,
+ * crashes, migrations, several instances (Redis), dialect-specific behaviour — plus a small sample of the rest.
+ * A new file that touches any of these belongs here (test/unit/testSelection.test.ts insists for files with
+ * PostgreSQL-only cases); TEST_POSTGRES_ALL=true runs every file there.
+ */
+export const POSTGRES_FILES = [
+  // Concurrency, locking and raw SQL
+  'test/integration/accessRequests.concurrency.test.ts', // racing decisions and conditional updates; a PostgreSQL-only two-scheduler case
+  'test/adversarial/approvals.test.ts', // 50 parallel approvals on one request: real concurrent transactions (SQLite serializes writers)
+  'test/adversarial/revealWindow.test.ts', // parallel reveals racing the window's close
+  'test/adversarial/rekeyRace.test.ts', // two re-keys at once, row by row, under parallel reveals
+  'test/integration/audit.test.ts', // the hash chain's appends under row locks (raw SQL in audit.chain.ts); raw UPDATEs
+  'test/adversarial/auditTamper.test.ts', // rows of the chain rewritten directly (BIGINT, timestamptz, JSON text)
+  'test/integration/keys.test.ts', // raw SQL and batched transactions of rotation.ts; the key CLI on PostgreSQL
+  'test/integration/workflows.test.ts', // INSERT … ON CONFLICT cursors; a PostgreSQL-only two-instance delivery case
+  // Crashes, failures and migrations
+  'test/adversarial/crash.test.ts', // SIGKILL mid-transaction: atomicity and durability of the server's own database
+  'test/adversarial/failClosed.test.ts', // database failures injected with PL/pgSQL triggers
+  'test/integration/cli.test.ts', // the CLI migrating an empty PostgreSQL database (the one file that starts from no tables)
+  'test/integration/lifecycle.test.ts', // shutdown closing the pg pool
+  // Several instances (PostgreSQL + Redis cases are skipped on SQLite)
+  'test/integration/realtime.test.ts', // subscriptions across instances through Redis
+  'test/integration/principalCache.test.ts', // cache invalidation across instances through Redis
+  'test/integration/rateLimits.test.ts', // rate limits shared across instances in Redis
+  // Dialect-specific behaviour
+  'test/integration/credentials.test.ts', // case-insensitive search (mode: insensitive on PostgreSQL only); trigger-made failures
+  'test/adversarial/ciphertextSwap.test.ts', // Bytes columns (bytea vs BLOB) swapped directly
+  'test/adversarial/fuzz.test.ts', // hostile text: NUL bytes and the like are refused by PostgreSQL, stored by SQLite
+  // A sample of the rest: the main request flow end to end, and membership constraints (unique violations)
+  'test/integration/accessRequests.test.ts',
+  'test/integration/organizations.test.ts',
+];
+// Not on PostgreSQL (SQLite only): auth, categories, folders, limits, transport, adversarial crossTenant and
+// revocation — policy, validation, transport and subscription rules with no database-specific path.
+
+const integrationOn = (name: string, db: 'sqlite' | 'postgres', include: string[]) => ({
   extends: true as const,
-  test: { name, include: ['test/integration/**/*.test.ts', 'test/adversarial/**/*.test.ts'], env: { VAULTGATE_TEST_DB: db } },
+  test: {
+    name,
+    include,
+    env: { VAULTGATE_TEST_DB: db },
+    // Migrates a template database once per run; each file's database is a copy of it (test/support/templates.ts).
+    globalSetup: ['test/support/templates.ts'],
+    // Files share a worker's module graph (src/, the Prisma clients, the built schema) instead of importing it all
+    // again for every file: that import was most of a small file's CPU time. Each file still starts its own
+    // servers on its own database; no test mocks modules or stubs globals (keep it that way).
+    isolate: false,
+  },
 });
 
 export default defineConfig({
@@ -17,11 +66,17 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two cores: the default (cores − 1) ran every file one after the other, while integration files spend much of
+    // their time waiting on sockets, PostgreSQL and child processes. VITEST_MAX_WORKERS overrides it.
+    maxWorkers: 3,
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      integrationOn('sqlite', 'sqlite'),
-      // The same integration suite again on PostgreSQL when a server is configured (.ci/run sets it).
-      ...(process.env.TEST_DATABASE_URL ? [integrationOn('postgres', 'postgres')] : []),
+      integrationOn('sqlite', 'sqlite', INTEGRATION),
+      // The dialect-sensitive files again on PostgreSQL when a server is configured (.ci/run sets it).
+      // TEST_POSTGRES_ALL=true runs every integration file there (what the suite did before the selection).
+      ...(process.env.TEST_DATABASE_URL
+        ? [integrationOn('postgres', 'postgres', process.env.TEST_POSTGRES_ALL === 'true' ? INTEGRATION : POSTGRES_FILES)]
+        : []),
     ],
   },
 });

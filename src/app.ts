@@ -10,6 +10,7 @@ import { createDb, type Db, type DbOptions } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
+import { usePasswordHashProfile } from './lib/passwords.ts';
 import { getSchema } from './graphql/schema.ts';
 import { createContext, type AppDeps, type Context, type PresentedCredentials } from './context.ts';
 import { authenticate, limitAuthFailures } from './modules/auth/auth.service.ts';
@@ -82,6 +83,7 @@ function wsCredentials(params: Record<string, unknown> | undefined): PresentedCr
 export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
+  usePasswordHashProfile(config.passwordHashProfile);
   const db: Db = createDb(config.databaseUrl, options.db);
   const keyring = new Keyring(
     loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile }),

@@ -27,6 +27,7 @@ import { createDb, type Db } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { systemClock } from './lib/clock.ts';
 import { createLogger } from './lib/logger.ts';
+import { usePasswordHashProfile } from './lib/passwords.ts';
 import { ValidationError } from './lib/errors.ts';
 import { createAdministrator } from './modules/auth/auth.service.ts';
 import { Keyring } from './modules/keys/keyring.ts';
@@ -91,6 +92,7 @@ async function adminCreate(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
+  usePasswordHashProfile(config.passwordHashProfile);
   const password = await readPassword();
   await migrateDatabase(config.databaseUrl);
   const db = createDb(config.databaseUrl);

@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import type { PasswordHashProfile } from './lib/passwords.ts';
 
 /**
  * Every setting vaultgate reads from the environment, parsed once. Nothing else reads process.env.
@@ -59,6 +60,11 @@ const schema = z.object({
   RATE_LIMIT_REVEAL_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(30),
   RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(20),
   RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(100).default('vaultgate:ratelimit:'),
+  PASSWORD_HASH_PROFILE: z.enum(['standard', 'test']).default('standard'),
+}).refine((c) => c.PASSWORD_HASH_PROFILE !== 'test' || c.NODE_ENV === 'test', {
+  // Test-profile hashes are cheap to crack: a deployment must never make them, whatever else it gets wrong.
+  path: ['PASSWORD_HASH_PROFILE'],
+  message: '"test" makes password hashes cheap to crack and is accepted only with NODE_ENV=test',
 });
 
 /** What one GraphQL operation may ask for; see README "Limits". */
@@ -152,6 +158,8 @@ export type Config = {
   masterKeyFile: string;
   /** Whether a missing key file may be created (embedded SQLite default, or outside production). */
   createMasterKeyFile: boolean;
+  /** Cost of new password hashes: `standard` (argon2id, 19 MiB, 2 passes) or `test` (minimal; NODE_ENV=test only). */
+  passwordHashProfile: PasswordHashProfile;
 };
 
 /** Beside the SQLite file (`data/master.key` for the default), or `./data/master.key` for PostgreSQL. */
@@ -223,5 +231,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     masterKeyFile: c.VAULTGATE_MASTER_KEY_FILE ?? defaultKeyFile(c.DATABASE_URL),
     // Several PostgreSQL instances must share one key: in production it is provided, never invented.
     createMasterKeyFile: c.DATABASE_URL.startsWith('file:') || c.NODE_ENV !== 'production',
+    passwordHashProfile: c.PASSWORD_HASH_PROFILE,
   };
 }

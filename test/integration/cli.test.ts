@@ -9,7 +9,8 @@ import { createLogger } from '../../src/lib/logger.ts';
 const MASTER_KEY = randomBytes(32).toString('base64');
 let db: TestDb;
 beforeAll(async () => {
-  db = await createTestDatabase();
+  // No tables: the CLI, like an operator's first command on a new database, applies the migrations itself.
+  db = await createTestDatabase(undefined, { empty: true });
 });
 afterAll(async () => {
   await db?.drop();
@@ -18,7 +19,7 @@ afterAll(async () => {
 function runCli(args: string[], stdin: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn', VAULTGATE_MASTER_KEY: MASTER_KEY },
+      env: { ...process.env, NODE_ENV: 'test', PASSWORD_HASH_PROFILE: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'warn', VAULTGATE_MASTER_KEY: MASTER_KEY },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -39,7 +40,7 @@ describe('npm run vaultgate -- admin create', () => {
     expect(res.stdout).toContain('created system administrator ops@example.test (ADMIN of "Initech")');
     expect(res.code).toBe(0);
 
-    const app = createApp(loadConfig({ DATABASE_URL: db.url, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', VAULTGATE_MASTER_KEY: MASTER_KEY }), { logger: createLogger('silent') });
+    const app = createApp(loadConfig({ NODE_ENV: 'test', PASSWORD_HASH_PROFILE: 'test', DATABASE_URL: db.url, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', VAULTGATE_MASTER_KEY: MASTER_KEY }), { logger: createLogger('silent') });
     const { url } = await app.start();
     try {
       const signIn = await fetch(url, {

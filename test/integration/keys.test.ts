@@ -60,7 +60,7 @@ const spellings = (key: Buffer) => [key.toString('base64'), key.toString('base64
 
 /** An app on an existing database with the given environment; stop() leaves the database in place. */
 async function startAppOn(db: TestDb, env: Record<string, string>): Promise<TestServer> {
-  const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', DATABASE_URL: db.url, LOG_LEVEL: 'debug', ...env });
+  const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', DATABASE_URL: db.url, LOG_LEVEL: 'debug', PASSWORD_HASH_PROFILE: 'test', ...env });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {

@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
@@ -14,19 +15,53 @@ export type TestDb = { url: string; kind: 'sqlite' | 'postgres'; drop(): Promise
 export const testDbKind = (): 'sqlite' | 'postgres' =>
   process.env.VAULTGATE_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
 
-/** A fresh, empty database for one test file: a temp SQLite file, or a new PostgreSQL database. */
-export async function createTestDatabase(kind = testDbKind()): Promise<TestDb> {
+export type TestDatabaseOptions = {
+  /**
+   * true: no tables at all, for tests of the migrator itself. By default the database is already migrated (a copy
+   * of the run's template, see templates.ts) when the run has a template; the server's migrator then has nothing
+   * left to apply. Outside vitest's globalSetup (no template) the database is empty and the server migrates it.
+   */
+  empty?: boolean;
+};
+
+function provided(key: 'vaultgateSqliteTemplate' | 'vaultgatePostgresTemplate'): string | undefined {
+  try {
+    return inject(key) || undefined;
+  } catch {
+    return undefined; // not inside a vitest worker
+  }
+}
+
+/** A fresh database for one test file: a temp SQLite file, or a new PostgreSQL database; migrated unless `empty`. */
+export async function createTestDatabase(kind = testDbKind(), options: TestDatabaseOptions = {}): Promise<TestDb> {
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'vaultgate-test-'));
-    return { kind, url: `file:${join(dir, 'test.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    const file = join(dir, 'test.db');
+    const template = options.empty ? undefined : provided('vaultgateSqliteTemplate');
+    if (template) copyFileSync(template, file);
+    return { kind, url: `file:${file}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const admin = process.env.TEST_DATABASE_URL;
   if (!admin) throw new Error('TEST_DATABASE_URL is required for the postgres project');
   const name = `vaultgate_test_${randomBytes(6).toString('hex')}`;
+  const template = options.empty ? undefined : provided('vaultgatePostgresTemplate');
+  if (template && !/^vaultgate_tmpl_[0-9a-f]+$/.test(template)) throw new Error(`unexpected template database name ${template}`);
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.query(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
+        break;
+      } catch (error) {
+        // 55006: the template is briefly in use (another CREATE … TEMPLATE copying it); bounded retries.
+        if ((error as { code?: string }).code !== '55006' || attempt >= 20) throw error;
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
+    }
+  } finally {
+    await client.end();
+  }
   const url = new URL(admin);
   url.pathname = `/${name}`;
   return {
@@ -88,6 +123,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     RATE_LIMIT_SIGNIN_PER_ADDRESS: '100000',
     RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: '100000',
     RATE_LIMIT_REVEAL_PER_MINUTE: '100000',
+    // Minimal argon2 cost: fixtures create hundreds of users (config refuses this profile outside NODE_ENV=test).
+    ...(options.env?.NODE_ENV && options.env.NODE_ENV !== 'test' ? {} : { PASSWORD_HASH_PROFILE: 'test' }),
     ...options.env,
   });
   const logs: string[] = [];

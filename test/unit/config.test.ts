@@ -35,4 +35,14 @@ describe('loadConfig', () => {
     const message = (error as Error).message;
     for (const name of ['PORT', 'DATABASE_URL', 'LOG_LEVEL']) expect(message).toContain(name);
   });
+
+  it('hashes passwords at full cost unless NODE_ENV=test asks for the test profile; production cannot', () => {
+    expect(loadConfig({}).passwordHashProfile).toBe('standard');
+    expect(loadConfig({ NODE_ENV: 'test', PASSWORD_HASH_PROFILE: 'test' }).passwordHashProfile).toBe('test');
+    for (const NODE_ENV of ['production', 'development', undefined]) {
+      expect(() => loadConfig({ NODE_ENV, PASSWORD_HASH_PROFILE: 'test' })).toThrow(ConfigError);
+      expect(() => loadConfig({ NODE_ENV, PASSWORD_HASH_PROFILE: 'test' })).toThrow(/PASSWORD_HASH_PROFILE: .*only with NODE_ENV=test/);
+    }
+    expect(() => loadConfig({ PASSWORD_HASH_PROFILE: 'cheap' })).toThrow(/PASSWORD_HASH_PROFILE/);
+  });
 });
