@@ -255,7 +255,7 @@ export type CreateAccessPolicyInput = {
   scope: AccessPolicyScopeInput;
   /** Approval steps in order; empty or omitted = approve automatically. */
   steps?: Array<ApprovalStepInput> | null | undefined;
-  /** A regular expression the whole ticket number must match. */
+  /** A regular expression (RE2 syntax: no backreferences or lookaround; matched in linear time) the whole ticket number must match. */
   ticketPattern?: string | null | undefined;
   /** Requests need a ticket number (default false). */
   ticketRequired?: boolean | null | undefined;
@@ -820,7 +820,7 @@ export type UpdateAccessPolicyInput = {
   scope: AccessPolicyScopeInput;
   /** Approval steps in order; empty or omitted = approve automatically. */
   steps?: Array<ApprovalStepInput> | null | undefined;
-  /** A regular expression the whole ticket number must match. */
+  /** A regular expression (RE2 syntax: no backreferences or lookaround; matched in linear time) the whole ticket number must match. */
   ticketPattern?: string | null | undefined;
   /** Requests need a ticket number (default false). */
   ticketRequired?: boolean | null | undefined;

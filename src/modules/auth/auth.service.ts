@@ -16,6 +16,7 @@ import { hashToken, looksLikeToken, newToken } from '../../lib/tokens.ts';
 import { email, parseInput, passwordSchema, text } from '../../lib/validate.ts';
 import { anonymousPolicy, Policy, type Principal } from '../../policy/policy.ts';
 import type { Role } from '../../generated/prisma-sqlite/enums.ts';
+import { looksLikeEmail } from '../../lib/text.ts';
 import { appendAudit } from '../audit/audit.chain.ts';
 import { provisionOrganization } from '../organization/organization.service.ts';
 
@@ -192,9 +193,6 @@ const signInInput = z.object({
   password: z.string().max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`),
 });
 
-// People type passwords into the email field; only something shaped like an address is worth keeping.
-const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /**
  * Records a failed sign-in on the system chain. There is no change to commit it with, so it is its own
  * transaction. The password is never recorded; the entered email only when it is a known user's or looks like one.
@@ -208,7 +206,8 @@ async function auditSignInFailure(ctx: Context, address: string, user: { id: str
       targetType: known ? 'User' : null,
       targetId: user?.id ?? null,
       data: {
-        email: known || EMAIL_SHAPE.test(address) ? address : null,
+        // People type passwords into the email field; only something shaped like an address is worth keeping.
+        email: known || looksLikeEmail(address) ? address : null,
         reason: !user ? 'unknown_user' : user.disabled ? 'user_disabled' : 'wrong_password',
         clientAddress: ctx.request.clientAddress,
       },
