@@ -15,6 +15,7 @@ import { createContext, type AppDeps, type Context, type PresentedCredentials } 
 import { authenticate, limitAuthFailures } from './modules/auth/auth.service.ts';
 import { createRateLimiter } from './lib/rateLimit.ts';
 import { PrincipalCache } from './modules/auth/principalCache.ts';
+import { InstallationState, isLoopbackAddress } from './modules/auth/installation.ts';
 import { Keyring } from './modules/keys/keyring.ts';
 import { loadMasterKey } from './lib/crypto/envelope.ts';
 import { EventBus } from './lib/events.ts';
@@ -38,8 +39,13 @@ export type App = {
   runScheduler(): Promise<number>;
   /** Matches new audit entries to workflows and sends due deliveries now (also every WORKFLOW_POLL_INTERVAL_MS). */
   runWorkflows(): Promise<WorkflowRun>;
-  /** Applies migrations, then listens. Resolves with the bound port (PORT=0 picks a free one). */
-  start(): Promise<{ port: number; url: string }>;
+  /**
+   * Applies migrations, then listens. Resolves with the bound port (PORT=0 picks a free one) and, while the
+   * installation has no user, the one-time bootstrap token (also logged once).
+   */
+  start(): Promise<{ port: number; url: string; bootstrapToken: string | null }>;
+  /** The one-time token `bootstrap` accepts from a remote address; null once the installation has a user. */
+  readonly bootstrapToken: string | null;
   /** Stops accepting work, closes sockets and the database. Safe to call twice. */
   stop(): Promise<void>;
 };
@@ -59,6 +65,8 @@ type WsConnection = {
 
 /** graphql-ws's close code for a connection whose credentials stopped being valid. */
 export const CLOSE_UNAUTHORIZED = 4401;
+
+const PROXY_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
 
 function header(req: IncomingMessage, name: string): string | null {
   const v = req.headers[name];
@@ -88,7 +96,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   );
   const deps: AppDeps = { config, db, clock, logger, keyring, events: new EventBus(config.redisUrl, (err) => logger.error({ err }, 'event bus error')),
     limits: createRateLimiter({ redisUrl: config.redisUrl, redisPrefix: config.rateLimits.redisPrefix }, clock, (err) => logger.error({ err }, 'rate limit store error')),
-    principals: new PrincipalCache(config.authCacheMs) };
+    principals: new PrincipalCache(config.authCacheMs), installation: new InstallationState() };
   // Another instance changed a session, user, membership or key: what this one cached may be stale.
   deps.events.subscribe('auth.changed', () => deps.principals.clear());
   let scheduler: ReturnType<typeof startScheduler> | undefined;
@@ -100,6 +108,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     const forwarded = config.trustProxy ? header(req, 'x-forwarded-for')?.split(',').at(-1)?.trim() : undefined;
     return (forwarded || req.socket.remoteAddress || null)?.slice(0, 64) ?? null;
   };
+  // Without TRUST_PROXY, a proxy on this host makes every client look local: a forwarding header says so.
+  const fromLoopback = (req: IncomingMessage): boolean =>
+    config.trustProxy
+      ? isLoopbackAddress(clientAddress(req))
+      : isLoopbackAddress(req.socket.remoteAddress) && !PROXY_HEADERS.some((h) => req.headers[h] !== undefined);
   const requestId = (req: IncomingMessage): string => {
     const given = header(req, 'x-request-id');
     return given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
@@ -143,7 +156,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return createContext(
         deps,
         { authorization: init.request.headers.get('authorization'), apiKey: init.request.headers.get('x-api-key') },
-        { clientAddress: clientAddress(req), userAgent: init.request.headers.get('user-agent'), requestId: requestId(req) },
+        { clientAddress: clientAddress(req), userAgent: init.request.headers.get('user-agent'), requestId: requestId(req), fromLoopback: fromLoopback(req) },
       );
     },
   });
@@ -273,6 +286,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
 
   return {
     deps,
+    get bootstrapToken() {
+      return deps.installation.bootstrapToken;
+    },
     runScheduler: () => (scheduler ? scheduler.runNow() : Promise.resolve(0)),
     runWorkflows: () => (workflows ? workflows.runNow() : Promise.resolve({ matched: 0, sent: 0 })),
     async start() {
@@ -290,13 +306,20 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         });
       });
       await deps.events.start();
+      let bootstrapToken: string | null = null;
+      if ((await db.user.count()) > 0) deps.installation.markInstalled();
+      else {
+        bootstrapToken = deps.installation.issueToken();
+        // The only time the token is written anywhere; it stops working once the first administrator exists.
+        logger.warn({ event: 'auth.bootstrap_token' }, `No user yet. Create the first administrator with the bootstrap mutation from this host, or from elsewhere with bootstrapToken: ${bootstrapToken}`);
+      }
       // Catches up on whatever fell due while no instance was running, then keeps time.
       scheduler = startScheduler(deps, config.accessSchedulerIntervalMs);
       workflows = startWorkflowWorker(deps);
       const port = (server.address() as AddressInfo).port;
       const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}${GRAPHQL_PATH}`;
       logger.info({ url, database: config.databaseProvider }, 'vaultgate listening');
-      return { port, url };
+      return { port, url, bootstrapToken };
     },
     stop() {
       stopped ??= (async () => {

@@ -58,6 +58,7 @@ const schema = z.object({
   RATE_LIMIT_LOCKOUT_MAX_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).default(3600),
   RATE_LIMIT_REVEAL_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(30),
   RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(20),
+  RATE_LIMIT_BOOTSTRAP_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(10),
   RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(100).default('vaultgate:ratelimit:'),
 });
 
@@ -87,6 +88,8 @@ export type RateLimitConfig = {
   revealPerMinute: number;
   /** Unknown, expired or revoked session tokens and API keys per client address per window, then HTTP 429. */
   authFailuresPerAddress: number;
+  /** Anonymous `bootstrap` attempts per client address per sign-in window (before the installation has users). */
+  bootstrapPerAddress: number;
   /** Prefix of every rate-limit key in Redis (REDIS_URL). */
   redisPrefix: string;
 };
@@ -208,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       lockoutMaxMs: Math.max(c.RATE_LIMIT_LOCKOUT_MAX_SECONDS, c.RATE_LIMIT_LOCKOUT_SECONDS) * 1000,
       revealPerMinute: c.RATE_LIMIT_REVEAL_PER_MINUTE,
       authFailuresPerAddress: c.RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS,
+      bootstrapPerAddress: c.RATE_LIMIT_BOOTSTRAP_PER_ADDRESS,
       redisPrefix: c.RATE_LIMIT_REDIS_PREFIX,
     },
     authCacheMs: c.AUTH_CACHE_MS,

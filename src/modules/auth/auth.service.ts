@@ -3,6 +3,7 @@ import type { AppDeps, Context } from '../../context.ts';
 import { isUniqueViolation } from '../../db/client.ts';
 import {
   BootstrapClosedError,
+  BootstrapNotAllowedError,
   InvalidCredentialsError,
   RateLimitedError,
   TooManyAuthFailuresError,
@@ -307,11 +308,33 @@ export async function createAdministrator(
   }
 }
 
+/**
+ * The first administrator, from anyone not signed in. Everything cheap comes before the password is hashed:
+ * an installed installation answers BootstrapClosedError from memory (or one indexed read, once); attempts are
+ * limited per client address; and only a request from this host or one carrying the one-time bootstrap token
+ * (app.start()) gets as far as argon2.
+ */
 export async function bootstrap(
   ctx: Context,
-  input: { email: string; name: string; password: string; organizationName: string },
+  input: { email: string; name: string; password: string; organizationName: string; bootstrapToken?: string | null },
 ) {
+  if (ctx.installation.installed) throw new BootstrapClosedError();
+  if (await ctx.db.installation.findUnique({ where: { id: 1 }, select: { id: true } })) {
+    ctx.installation.markInstalled();
+    throw new BootstrapClosedError();
+  }
+  const c = ctx.config.rateLimits;
+  const admitted = await ctx.limits.take('bootstrap:address', [ctx.request.clientAddress ?? 'unknown'], { limit: c.bootstrapPerAddress, windowMs: c.signInWindowMs });
+  if (!admitted.allowed) {
+    ctx.logger.info({ event: 'auth.bootstrap_rate_limited', requestId: ctx.request.requestId }, 'bootstrap refused: too many attempts');
+    throw new RateLimitedError(retryAfterSeconds(admitted));
+  }
+  if (!ctx.request.fromLoopback && !ctx.installation.tokenMatches(input.bootstrapToken)) {
+    ctx.logger.info({ event: 'auth.bootstrap_refused', clientAddress: ctx.request.clientAddress, requestId: ctx.request.requestId }, 'bootstrap refused: remote, without the bootstrap token');
+    throw new BootstrapNotAllowedError();
+  }
   const { user, organization } = await createAdministrator(ctx, input, { onlyIfFirst: true });
+  ctx.installation.markInstalled();
   ctx.logger.info({ event: 'auth.bootstrap', userId: user.id, organizationId: organization.id }, 'installation bootstrapped');
   const session = await openSession(ctx, user.id);
   return { ...session, userId: user.id, organizationId: organization.id };
