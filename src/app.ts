@@ -61,10 +61,16 @@ type WsConnection = {
   presented: { bearer: string | null; apiKey: string | null };
   clientAddress: string | null;
   userAgent: string | null;
+  /** Whose socket this is (`user:<id>` or `apiKey:<id>`), for WS_MAX_SOCKETS_PER_PRINCIPAL. */
+  principalKey: string;
 };
 
 /** graphql-ws's close code for a connection whose credentials stopped being valid. */
 export const CLOSE_UNAUTHORIZED = 4401;
+/** Close code for a socket over WS_MAX_SOCKETS_PER_PRINCIPAL (after HTTP 429's meaning). */
+export const CLOSE_TOO_MANY_CONNECTIONS = 4429;
+/** Error code of an operation over WS_MAX_OPERATIONS_PER_SOCKET. */
+export const TOO_MANY_OPERATIONS = 'TOO_MANY_OPERATIONS';
 
 const PROXY_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
 
@@ -193,6 +199,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   // Sockets past connection_init. Their credentials are re-checked by one sweep every WS_REAUTH_INTERVAL_MS
   // rather than a timer per socket (a timer, its closure and a close listener each, on every idle connection).
   const wsConnections = new Map<WebSocket, WsConnection>();
+  const socketsPerPrincipal = new Map<string, number>();
+  const forgetConnection = (socket: WebSocket) => {
+    const conn = wsConnections.get(socket);
+    if (!conn) return;
+    wsConnections.delete(socket);
+    const left = (socketsPerPrincipal.get(conn.principalKey) ?? 1) - 1;
+    if (left > 0) socketsPerPrincipal.set(conn.principalKey, left);
+    else socketsPerPrincipal.delete(conn.principalKey);
+  };
   let reauthSweep: NodeJS.Timeout | undefined;
   const reauthenticateSockets = () => {
     // Sockets sharing a session or API key share one check per sweep: issued all at once, they would
@@ -200,14 +215,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     const checks = new Map<string, Promise<unknown>>();
     for (const [socket, conn] of wsConnections) {
       if (socket.readyState !== socket.OPEN) {
-        wsConnections.delete(socket);
+        forgetConnection(socket);
         continue;
       }
       const key = `${conn.presented.bearer ?? ''}\0${conn.presented.apiKey ?? ''}`;
       let check = checks.get(key);
       if (!check) checks.set(key, (check = authenticate(deps, conn.presented)));
       check.catch(() => {
-        wsConnections.delete(socket);
+        forgetConnection(socket);
         socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the session or API key is no longer valid');
       });
     }
@@ -225,14 +240,23 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         const presented = { bearer: m ? m[1] : null, apiKey: creds.apiKey ?? null };
         const { socket, request } = ctx.extra;
         const address = clientAddress(request);
+        let principalKey: string;
         try {
           const principal = await limitAuthFailures(deps, address, true, () => authenticate(deps, presented));
           if (principal.kind === 'anonymous') return false;
+          principalKey = principal.kind === 'user' ? `user:${principal.userId}` : `apiKey:${principal.apiKeyId}`;
         } catch {
           return false;
         }
         if (socket.readyState !== socket.OPEN) return false;
-        wsConnections.set(socket, { socket, credentials: creds, presented, clientAddress: address, userAgent: header(request, 'user-agent') });
+        // Each socket holds memory and a share of every event's fan-out: one principal may not hold unboundedly many.
+        const held = socketsPerPrincipal.get(principalKey) ?? 0;
+        if (held >= config.wsMaxSocketsPerPrincipal) {
+          socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many connections for this user or API key');
+          return false;
+        }
+        socketsPerPrincipal.set(principalKey, held + 1);
+        wsConnections.set(socket, { socket, credentials: creds, presented, clientAddress: address, userAgent: header(request, 'user-agent'), principalKey });
         // graphql-ws would hold the upgrade request (headers, buffers, streams) for the socket's lifetime;
         // what this connection needs of it was copied just above.
         (ctx.extra as { request?: IncomingMessage }).request = undefined;
@@ -242,7 +266,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         return true;
       },
       onClose: (ctx) => {
-        wsConnections.delete(ctx.extra.socket);
+        forgetConnection(ctx.extra.socket);
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
@@ -250,6 +274,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         const wsConnection = wsConnections.get(ctx.extra.socket);
         // Only after connection_init was accepted, and the socket is still open (it was just read from).
         if (!wsConnection) throw new Error('subscribe on a connection that was not accepted');
+        // graphql-ws has already registered this operation's id, so it counts itself.
+        if (Object.keys(ctx.subscriptions).length > config.wsMaxOperationsPerSocket) {
+          return [
+            new GraphQLError(`Too many operations on this connection: at most ${config.wsMaxOperationsPerSocket} at once. Complete one, or open another connection.`, {
+              extensions: { code: TOO_MANY_OPERATIONS },
+            }),
+          ];
+        }
         let payload = message;
         let enveloped: ReturnType<typeof yoga.getEnveloped>;
         let document: ReturnType<typeof enveloped.parse>;
