@@ -16,6 +16,7 @@ import { createContext, type AppDeps, type Context, type PresentedCredentials } 
 import { authenticate, limitAuthFailures } from './modules/auth/auth.service.ts';
 import { createRateLimiter } from './lib/rateLimit.ts';
 import { PrincipalCache } from './modules/auth/principalCache.ts';
+import { InstallationState, isLoopbackAddress } from './modules/auth/installation.ts';
 import { Keyring } from './modules/keys/keyring.ts';
 import { loadMasterKey } from './lib/crypto/envelope.ts';
 import { EventBus } from './lib/events.ts';
@@ -39,8 +40,13 @@ export type App = {
   runScheduler(): Promise<number>;
   /** Matches new audit entries to workflows and sends due deliveries now (also every WORKFLOW_POLL_INTERVAL_MS). */
   runWorkflows(): Promise<WorkflowRun>;
-  /** Applies migrations, then listens. Resolves with the bound port (PORT=0 picks a free one). */
-  start(): Promise<{ port: number; url: string }>;
+  /**
+   * Applies migrations, then listens. Resolves with the bound port (PORT=0 picks a free one) and, while the
+   * installation has no user, the one-time bootstrap token (also logged once).
+   */
+  start(): Promise<{ port: number; url: string; bootstrapToken: string | null }>;
+  /** The one-time token `bootstrap` accepts from a remote address; null once the installation has a user. */
+  readonly bootstrapToken: string | null;
   /** Stops accepting work, closes sockets and the database. Safe to call twice. */
   stop(): Promise<void>;
 };
@@ -56,10 +62,18 @@ type WsConnection = {
   presented: { bearer: string | null; apiKey: string | null };
   clientAddress: string | null;
   userAgent: string | null;
+  /** Whose socket this is (`user:<id>` or `apiKey:<id>`), for WS_MAX_SOCKETS_PER_PRINCIPAL. */
+  principalKey: string;
 };
 
 /** graphql-ws's close code for a connection whose credentials stopped being valid. */
 export const CLOSE_UNAUTHORIZED = 4401;
+/** Close code for a socket over WS_MAX_SOCKETS_PER_PRINCIPAL (after HTTP 429's meaning). */
+export const CLOSE_TOO_MANY_CONNECTIONS = 4429;
+/** Error code of an operation over WS_MAX_OPERATIONS_PER_SOCKET. */
+export const TOO_MANY_OPERATIONS = 'TOO_MANY_OPERATIONS';
+
+const PROXY_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
 
 function header(req: IncomingMessage, name: string): string | null {
   const v = req.headers[name];
@@ -90,7 +104,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   );
   const deps: AppDeps = { config, db, clock, logger, keyring, events: new EventBus(config.redisUrl, (err) => logger.error({ err }, 'event bus error')),
     limits: createRateLimiter({ redisUrl: config.redisUrl, redisPrefix: config.rateLimits.redisPrefix }, clock, (err) => logger.error({ err }, 'rate limit store error')),
-    principals: new PrincipalCache(config.authCacheMs) };
+    principals: new PrincipalCache(config.authCacheMs), installation: new InstallationState() };
   // Another instance changed a session, user, membership or key: what this one cached may be stale.
   deps.events.subscribe('auth.changed', () => deps.principals.clear());
   let scheduler: ReturnType<typeof startScheduler> | undefined;
@@ -102,6 +116,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     const forwarded = config.trustProxy ? header(req, 'x-forwarded-for')?.split(',').at(-1)?.trim() : undefined;
     return (forwarded || req.socket.remoteAddress || null)?.slice(0, 64) ?? null;
   };
+  // Without TRUST_PROXY, a proxy on this host makes every client look local: a forwarding header says so.
+  const fromLoopback = (req: IncomingMessage): boolean =>
+    config.trustProxy
+      ? isLoopbackAddress(clientAddress(req))
+      : isLoopbackAddress(req.socket.remoteAddress) && !PROXY_HEADERS.some((h) => req.headers[h] !== undefined);
   const requestId = (req: IncomingMessage): string => {
     const given = header(req, 'x-request-id');
     return given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
@@ -145,7 +164,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return createContext(
         deps,
         { authorization: init.request.headers.get('authorization'), apiKey: init.request.headers.get('x-api-key') },
-        { clientAddress: clientAddress(req), userAgent: init.request.headers.get('user-agent'), requestId: requestId(req) },
+        { clientAddress: clientAddress(req), userAgent: init.request.headers.get('user-agent'), requestId: requestId(req), fromLoopback: fromLoopback(req) },
       );
     },
   });
@@ -182,6 +201,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   // Sockets past connection_init. Their credentials are re-checked by one sweep every WS_REAUTH_INTERVAL_MS
   // rather than a timer per socket (a timer, its closure and a close listener each, on every idle connection).
   const wsConnections = new Map<WebSocket, WsConnection>();
+  const socketsPerPrincipal = new Map<string, number>();
+  const forgetConnection = (socket: WebSocket) => {
+    const conn = wsConnections.get(socket);
+    if (!conn) return;
+    wsConnections.delete(socket);
+    const left = (socketsPerPrincipal.get(conn.principalKey) ?? 1) - 1;
+    if (left > 0) socketsPerPrincipal.set(conn.principalKey, left);
+    else socketsPerPrincipal.delete(conn.principalKey);
+  };
   let reauthSweep: NodeJS.Timeout | undefined;
   const reauthenticateSockets = () => {
     // Sockets sharing a session or API key share one check per sweep: issued all at once, they would
@@ -189,14 +217,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     const checks = new Map<string, Promise<unknown>>();
     for (const [socket, conn] of wsConnections) {
       if (socket.readyState !== socket.OPEN) {
-        wsConnections.delete(socket);
+        forgetConnection(socket);
         continue;
       }
       const key = `${conn.presented.bearer ?? ''}\0${conn.presented.apiKey ?? ''}`;
       let check = checks.get(key);
       if (!check) checks.set(key, (check = authenticate(deps, conn.presented)));
       check.catch(() => {
-        wsConnections.delete(socket);
+        forgetConnection(socket);
         socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the session or API key is no longer valid');
       });
     }
@@ -214,14 +242,23 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         const presented = { bearer: m ? m[1] : null, apiKey: creds.apiKey ?? null };
         const { socket, request } = ctx.extra;
         const address = clientAddress(request);
+        let principalKey: string;
         try {
           const principal = await limitAuthFailures(deps, address, true, () => authenticate(deps, presented));
           if (principal.kind === 'anonymous') return false;
+          principalKey = principal.kind === 'user' ? `user:${principal.userId}` : `apiKey:${principal.apiKeyId}`;
         } catch {
           return false;
         }
         if (socket.readyState !== socket.OPEN) return false;
-        wsConnections.set(socket, { socket, credentials: creds, presented, clientAddress: address, userAgent: header(request, 'user-agent') });
+        // Each socket holds memory and a share of every event's fan-out: one principal may not hold unboundedly many.
+        const held = socketsPerPrincipal.get(principalKey) ?? 0;
+        if (held >= config.wsMaxSocketsPerPrincipal) {
+          socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many connections for this user or API key');
+          return false;
+        }
+        socketsPerPrincipal.set(principalKey, held + 1);
+        wsConnections.set(socket, { socket, credentials: creds, presented, clientAddress: address, userAgent: header(request, 'user-agent'), principalKey });
         // graphql-ws would hold the upgrade request (headers, buffers, streams) for the socket's lifetime;
         // what this connection needs of it was copied just above.
         (ctx.extra as { request?: IncomingMessage }).request = undefined;
@@ -231,7 +268,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         return true;
       },
       onClose: (ctx) => {
-        wsConnections.delete(ctx.extra.socket);
+        forgetConnection(ctx.extra.socket);
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
@@ -239,6 +276,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         const wsConnection = wsConnections.get(ctx.extra.socket);
         // Only after connection_init was accepted, and the socket is still open (it was just read from).
         if (!wsConnection) throw new Error('subscribe on a connection that was not accepted');
+        // graphql-ws has already registered this operation's id, so it counts itself.
+        if (Object.keys(ctx.subscriptions).length > config.wsMaxOperationsPerSocket) {
+          return [
+            new GraphQLError(`Too many operations on this connection: at most ${config.wsMaxOperationsPerSocket} at once. Complete one, or open another connection.`, {
+              extensions: { code: TOO_MANY_OPERATIONS },
+            }),
+          ];
+        }
         let payload = message;
         let enveloped: ReturnType<typeof yoga.getEnveloped>;
         let document: ReturnType<typeof enveloped.parse>;
@@ -275,6 +320,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
 
   return {
     deps,
+    get bootstrapToken() {
+      return deps.installation.bootstrapToken;
+    },
     runScheduler: () => (scheduler ? scheduler.runNow() : Promise.resolve(0)),
     runWorkflows: () => (workflows ? workflows.runNow() : Promise.resolve({ matched: 0, sent: 0 })),
     async start() {
@@ -292,13 +340,20 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         });
       });
       await deps.events.start();
+      let bootstrapToken: string | null = null;
+      if ((await db.user.count()) > 0) deps.installation.markInstalled();
+      else {
+        bootstrapToken = deps.installation.issueToken();
+        // The only time the token is written anywhere; it stops working once the first administrator exists.
+        logger.warn({ event: 'auth.bootstrap_token' }, `No user yet. Create the first administrator with the bootstrap mutation from this host, or from elsewhere with bootstrapToken: ${bootstrapToken}`);
+      }
       // Catches up on whatever fell due while no instance was running, then keeps time.
       scheduler = startScheduler(deps, config.accessSchedulerIntervalMs);
       workflows = startWorkflowWorker(deps);
       const port = (server.address() as AddressInfo).port;
       const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}${GRAPHQL_PATH}`;
       logger.info({ url, database: config.databaseProvider }, 'vaultgate listening');
-      return { port, url };
+      return { port, url, bootstrapToken };
     },
     stop() {
       stopped ??= (async () => {

@@ -35,6 +35,7 @@ import { createRateLimiter } from './lib/rateLimit.ts';
 import { EventBus } from './lib/events.ts';
 import { loadMasterKey, MasterKeyError, writeKeyFile, type MasterKey } from './lib/crypto/envelope.ts';
 import { KeyRotationError, keyStatus, rekeyOrganization, rotateMasterKey } from './modules/keys/rotation.ts';
+import { InstallationState } from './modules/auth/installation.ts';
 import { PrincipalCache } from './modules/auth/principalCache.ts';
 
 const USAGE = `usage:
@@ -99,7 +100,7 @@ async function adminCreate(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   try {
     const { user, organization } = await createAdministrator(
-      { config, db, clock: systemClock, logger, keyring: new Keyring(loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile })), events: new EventBus(), limits: createRateLimiter({ redisUrl: undefined, redisPrefix: config.rateLimits.redisPrefix }, systemClock), principals: new PrincipalCache(0) },
+      { config, db, clock: systemClock, logger, keyring: new Keyring(loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile })), events: new EventBus(), limits: createRateLimiter({ redisUrl: undefined, redisPrefix: config.rateLimits.redisPrefix }, systemClock), principals: new PrincipalCache(0), installation: new InstallationState() },
       { email: values.email, name: values.name ?? values.email, password, organizationName: values.org },
       { onlyIfFirst: false },
     );

@@ -41,6 +41,7 @@ const schema = z.object({
   QUERY_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
   QUERY_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(50),
   QUERY_MAX_TOKENS: z.coerce.number().int().min(10).max(1_000_000).default(1000),
+  QUERY_MAX_LIST_ITEMS: z.coerce.number().int().min(1).max(100_000).default(500),
   REQUEST_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
   PERSISTED_OPERATIONS: z.enum(['off', 'only']).default('off'),
   WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(64 * 1024).default(64 * 1024),
@@ -51,6 +52,8 @@ const schema = z.object({
     .optional(),
   WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3000),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(0).max(600_000).default(12_000),
+  WS_MAX_OPERATIONS_PER_SOCKET: z.coerce.number().int().min(1).max(10_000).default(50),
+  WS_MAX_SOCKETS_PER_PRINCIPAL: z.coerce.number().int().min(1).max(100_000).default(20),
   RATE_LIMIT_SIGNIN_PER_ACCOUNT: z.coerce.number().int().min(0).max(1_000_000).default(5),
   RATE_LIMIT_SIGNIN_PER_ACCOUNT_TOTAL: z.coerce.number().int().min(0).max(1_000_000).default(20),
   RATE_LIMIT_SIGNIN_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(30),
@@ -59,6 +62,7 @@ const schema = z.object({
   RATE_LIMIT_LOCKOUT_MAX_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).default(3600),
   RATE_LIMIT_REVEAL_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(30),
   RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(20),
+  RATE_LIMIT_BOOTSTRAP_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(10),
   RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(100).default('vaultgate:ratelimit:'),
   PASSWORD_HASH_PROFILE: z.enum(['standard', 'test']).default('standard'),
 }).refine((c) => c.PASSWORD_HASH_PROFILE !== 'test' || c.NODE_ENV === 'test', {
@@ -74,6 +78,8 @@ export type QueryLimits = {
   maxAliases: number;
   maxDirectives: number;
   maxTokens: number;
+  /** The longest list any argument may hold (literal or variable, at any depth); list lengths also multiply the cost. */
+  maxListItems: number;
 };
 
 /** Abuse limits (README "Rate limits"); a limit of 0 turns that limit off. */
@@ -93,6 +99,8 @@ export type RateLimitConfig = {
   revealPerMinute: number;
   /** Unknown, expired or revoked session tokens and API keys per client address per window, then HTTP 429. */
   authFailuresPerAddress: number;
+  /** Anonymous `bootstrap` attempts per client address per sign-in window (before the installation has users). */
+  bootstrapPerAddress: number;
   /** Prefix of every rate-limit key in Redis (REDIS_URL). */
   redisPrefix: string;
 };
@@ -122,6 +130,10 @@ export type Config = {
   wsConnectionInitTimeoutMs: number;
   /** Ping interval; a socket that does not answer a ping within it is terminated (0 = off). */
   wsKeepAliveMs: number;
+  /** Operations (subscriptions) one socket may run at once; one more is answered with an error (TOO_MANY_OPERATIONS). */
+  wsMaxOperationsPerSocket: number;
+  /** Sockets one session user or API key may hold open on this instance; one more is closed with 4429. */
+  wsMaxSocketsPerPrincipal: number;
   trustProxy: boolean;
   shutdownGraceMs: number;
   /** Sign-in, reveal and authentication-failure limits; kept in Redis when REDIS_URL is set, else in this process. */
@@ -196,6 +208,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAliases: c.QUERY_MAX_ALIASES,
       maxDirectives: c.QUERY_MAX_DIRECTIVES,
       maxTokens: c.QUERY_MAX_TOKENS,
+      maxListItems: c.QUERY_MAX_LIST_ITEMS,
     },
     requestMaxBytes: c.REQUEST_MAX_BYTES,
     persistedOperations: c.PERSISTED_OPERATIONS,
@@ -203,6 +216,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     wsAllowedOrigins: c.WS_ALLOWED_ORIGINS?.map((o) => new URL(o).origin),
     wsConnectionInitTimeoutMs: c.WS_CONNECTION_INIT_TIMEOUT_MS,
     wsKeepAliveMs: c.WS_KEEPALIVE_MS,
+    wsMaxOperationsPerSocket: c.WS_MAX_OPERATIONS_PER_SOCKET,
+    wsMaxSocketsPerPrincipal: c.WS_MAX_SOCKETS_PER_PRINCIPAL,
     trustProxy: c.TRUST_PROXY === 'true',
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     accessSchedulerIntervalMs: c.ACCESS_SCHEDULER_INTERVAL_MS,
@@ -216,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       lockoutMaxMs: Math.max(c.RATE_LIMIT_LOCKOUT_MAX_SECONDS, c.RATE_LIMIT_LOCKOUT_SECONDS) * 1000,
       revealPerMinute: c.RATE_LIMIT_REVEAL_PER_MINUTE,
       authFailuresPerAddress: c.RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS,
+      bootstrapPerAddress: c.RATE_LIMIT_BOOTSTRAP_PER_ADDRESS,
       redisPrefix: c.RATE_LIMIT_REDIS_PREFIX,
     },
     authCacheMs: c.AUTH_CACHE_MS,

@@ -10,6 +10,7 @@ import { UnauthenticatedError } from './lib/errors.ts';
 import { Policy } from './policy/policy.ts';
 import { authenticate, limitAuthFailures } from './modules/auth/auth.service.ts';
 import type { PrincipalCache } from './modules/auth/principalCache.ts';
+import type { InstallationState } from './modules/auth/installation.ts';
 
 /** What the app is made of; built once by app.ts. */
 export type AppDeps = {
@@ -24,6 +25,8 @@ export type AppDeps = {
   limits: RateLimiter;
   /** Sessions and API keys resolved lately (AUTH_CACHE_MS); emptied by `principalsChanged`. */
   principals: PrincipalCache;
+  /** Whether the installation has users; the one-time bootstrap token until it has. */
+  installation: InstallationState;
 };
 
 /** Facts about the caller's connection, recorded with sessions and (later) access records. */
@@ -31,6 +34,11 @@ export type RequestMeta = {
   requestId: string;
   clientAddress: string | null;
   userAgent: string | null;
+  /**
+   * The request came from this host (a loopback address, and no proxy header unless TRUST_PROXY names the real
+   * client): what `bootstrap` accepts without its one-time token. Always false on WebSocket.
+   */
+  fromLoopback?: boolean;
 };
 
 export type Context = AppDeps & {
@@ -69,7 +77,7 @@ export async function createContext(
   return {
     ...deps,
     policy: new Policy(principal),
-    request: { requestId: meta.requestId ?? randomUUID(), clientAddress: meta.clientAddress, userAgent: meta.userAgent },
+    request: { requestId: meta.requestId ?? randomUUID(), clientAddress: meta.clientAddress, userAgent: meta.userAgent, fromLoopback: meta.fromLoopback ?? false },
     auditTouched: new Set(),
     // A method rather than an arrow property: tsx's keepNames would rename the arrow, turning it into a
     // dictionary-mode function that every idle subscription's context keeps (bench P5).

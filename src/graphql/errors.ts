@@ -1,6 +1,7 @@
 import {
   AlreadyExistsError,
   BootstrapClosedError,
+  BootstrapNotAllowedError,
   InvalidCredentialsError,
   LastAdminError,
   RateLimitedError,
@@ -54,6 +55,13 @@ builder.objectType(AlreadyExistsError, {
 builder.objectType(BootstrapClosedError, {
   name: 'BootstrapClosedError',
   description: 'Bootstrap works only while the installation has no users.',
+  interfaces: [ErrorInterface],
+});
+
+builder.objectType(BootstrapNotAllowedError, {
+  name: 'BootstrapNotAllowedError',
+  description:
+    'Bootstrap was asked from a remote address without the one-time bootstrap token (printed in the server log at first start, when no user exists). Ask from the server itself, or pass `bootstrapToken`.',
   interfaces: [ErrorInterface],
 });
 

@@ -9,6 +9,7 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { QueryLimits } from '../config.ts';
+import { stripDidYouMean } from '../lib/text.ts';
 
 /**
  * Limits on what one operation may ask for, enforced while it is parsed and validated, before any resolver runs,
@@ -82,11 +83,10 @@ export function disableIntrospectionPlugin(): Plugin {
   };
 }
 
-const SUGGESTION = /\s*Did you mean [^?]*\?/g;
 const stripSuggestions = (errors: readonly GraphQLError[]) =>
   errors.map((e) => {
     if (!e.message.includes('Did you mean')) return e;
-    return new GraphQLError(e.message.replace(SUGGESTION, ''), {
+    return new GraphQLError(stripDidYouMean(e.message), {
       nodes: e.nodes,
       source: e.source,
       positions: e.positions,

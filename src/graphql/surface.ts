@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
 import { armorPlugins, disableIntrospectionPlugin, hideSuggestionsPlugin } from './limits.ts';
+import { variableCostPlugin } from './cost.ts';
 import { persistedOperationsPlugin, type PersistedOperations } from './persisted.ts';
 
 /**
@@ -16,6 +17,7 @@ export function surfacePlugins(config: Config, persisted: PersistedOperations | 
     // Before the limits: with persisted operations on, an unknown document is refused before it is even tokenized.
     ...(persisted ? [persistedOperationsPlugin(persisted)] : []),
     ...armorPlugins(config.queryLimits),
+    variableCostPlugin(config.queryLimits),
     ...(config.introspection ? [] : [disableIntrospectionPlugin(), hideSuggestionsPlugin()]),
   ];
 }

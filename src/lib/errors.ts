@@ -47,6 +47,16 @@ export class BootstrapClosedError extends DomainError {
   }
 }
 
+/**
+ * Bootstrap from a remote address without the one-time bootstrap token. Nothing was checked or hashed.
+ */
+export class BootstrapNotAllowedError extends DomainError {
+  override name = 'BootstrapNotAllowedError';
+  constructor() {
+    super('Bootstrap is accepted only from the server itself (a loopback address) or with the one-time bootstrap token printed when the server started.');
+  }
+}
+
 export class LastAdminError extends DomainError {
   override name = 'LastAdminError';
   constructor() {

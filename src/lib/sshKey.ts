@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, type JsonWebKey } from 'node:crypto';
+import { hasWhitespace, isWhitespace, trimTrailing } from './text.ts';
 
 /**
  * Identifies an SSH private key by its public half: key type, bit size and the OpenSSH SHA-256 fingerprint.
@@ -33,27 +34,65 @@ export function parseSshPrivateKey(input: string): SshKeyInfo {
   if (typeof input !== 'string' || input.trim() === '') throw new SshKeyError('The SSH key is empty.');
   if (input.length > MAX_INPUT) throw new SshKeyError('The SSH key is too large.');
   const text = input.trim();
-  if (/^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/=]+/.test(text) || /-----BEGIN (SSH2 |RSA |EC )?PUBLIC KEY-----/.test(text)) {
-    throw new SshKeyError('This is a public key; a private key is expected.');
-  }
-  // Whitespace, not newlines, separates the parts: keys pasted through web forms often arrive on one line.
-  const armor = /^-----BEGIN ([A-Z0-9 ]+)-----\s+([\s\S]*?)\s+-----END \1-----$/.exec(text);
+  if (looksLikePublicKey(text)) throw new SshKeyError('This is a public key; a private key is expected.');
+  const armor = unarmor(text);
   if (!armor) throw new SshKeyError('The SSH key must be a single PEM-armored private key (-----BEGIN ... PRIVATE KEY-----).');
-  if (armor[2].includes('-----')) throw new SshKeyError('Paste exactly one private key.');
-  const label = armor[1];
-  if (label === 'OPENSSH PRIVATE KEY') return parseOpenSsh(decodeBase64Body(armor[2]));
+  if (armor.body.includes('-----')) throw new SshKeyError('Paste exactly one private key.');
+  const label = armor.label;
+  if (label === 'OPENSSH PRIVATE KEY') return parseOpenSsh(decodeBase64Body(armor.body));
   const pemType = PEM_TYPES[label];
   if (pemType) {
-    if (/^Proc-Type:\s*4,ENCRYPTED/m.test(armor[2])) throw new SshKeyError('Encrypted PEM keys are not supported; store the key in OpenSSH format instead (ssh-keygen -p -f <file>).');
-    return parsePem(decodeBase64Body(armor[2]), pemType);
+    if (hasEncryptedPemHeader(armor.body)) throw new SshKeyError('Encrypted PEM keys are not supported; store the key in OpenSSH format instead (ssh-keygen -p -f <file>).');
+    return parsePem(decodeBase64Body(armor.body), pemType);
   }
   if (label === 'ENCRYPTED PRIVATE KEY') throw new SshKeyError('Encrypted PKCS#8 keys are not supported; store the key in OpenSSH format instead (ssh-keygen -p -f <file>).');
   throw new SshKeyError(`Unsupported key format "${label}"; expected OPENSSH, RSA, EC or PKCS#8 PRIVATE KEY.`);
 }
 
+// The key is parsed with plain string scans, never with a regex over the whole text: a member pastes it, and a
+// backtracking pattern there (`\s+([\s\S]*?)\s+-----END`) took minutes on a crafted 64 KiB key (issue 12).
+
+const PUBLIC_PREFIXES = ['ssh-', 'ecdsa-', 'sk-'];
+const PUBLIC_ARMOR = ['-----BEGIN PUBLIC KEY-----', '-----BEGIN SSH2 PUBLIC KEY-----', '-----BEGIN RSA PUBLIC KEY-----', '-----BEGIN EC PUBLIC KEY-----'];
+const BASE64_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=';
+
+/** An authorized_keys line (`ssh-ed25519 AAAA…`) or a PEM/RFC 4716 public key. */
+function looksLikePublicKey(text: string): boolean {
+  if (PUBLIC_ARMOR.some((header) => text.includes(header))) return true;
+  if (!PUBLIC_PREFIXES.some((prefix) => text.startsWith(prefix))) return false;
+  const space = text.indexOf(' ');
+  if (space < 0 || hasWhitespace(text.slice(0, space))) return false;
+  return space + 1 < text.length && BASE64_CHARS.includes(text[space + 1]);
+}
+
+/**
+ * `-----BEGIN <label>-----`, whitespace, body, whitespace, `-----END <label>-----`, and nothing around it.
+ * Whitespace, not newlines, separates the parts: keys pasted through web forms often arrive on one line.
+ */
+function unarmor(text: string): { label: string; body: string } | null {
+  const BEGIN = '-----BEGIN ';
+  if (!text.startsWith(BEGIN)) return null;
+  const labelEnd = text.indexOf('-----', BEGIN.length);
+  if (labelEnd <= BEGIN.length || labelEnd - BEGIN.length > 64) return null;
+  const label = text.slice(BEGIN.length, labelEnd);
+  for (const ch of label) if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch === ' ')) return null;
+  const footer = `-----END ${label}-----`;
+  const bodyStart = labelEnd + 5;
+  const bodyEnd = text.length - footer.length;
+  if (bodyEnd - bodyStart < 2 || !text.endsWith(footer)) return null;
+  const between = text.slice(bodyStart, bodyEnd);
+  if (!isWhitespace(between[0]) || !isWhitespace(between[between.length - 1])) return null;
+  return { label, body: between.trim() };
+}
+
+/** An RFC 1421 `Proc-Type: 4,ENCRYPTED` header line inside a traditional PEM body. */
+function hasEncryptedPemHeader(body: string): boolean {
+  return body.split('\n').some((line) => line.startsWith('Proc-Type:') && line.slice('Proc-Type:'.length).trimStart().startsWith('4,ENCRYPTED'));
+}
+
 /** OpenSSH's fingerprint of a public key blob: SHA-256, base64 without padding. */
 export function sshFingerprint(publicKeyBlob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(publicKeyBlob).digest('base64').replace(/=+$/, '')}`;
+  return `SHA256:${trimTrailing(createHash('sha256').update(publicKeyBlob).digest('base64'), '=')}`;
 }
 
 function decodeBase64Body(body: string): Buffer {

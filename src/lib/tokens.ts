@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** 32 random bytes (256 bits), base64url, behind a prefix that says what the token is. */
-export function newToken(prefix: 'vgs' | 'vgk'): string {
+export function newToken(prefix: 'vgs' | 'vgk' | 'vgb'): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { trimTrailing } from './text.ts';
 
 /** RFC 6238 TOTP over RFC 4226 HOTP. Error messages never repeat the secret. */
 
@@ -19,7 +20,7 @@ const MAX_SECRET_BYTES = 128;
 /** RFC 4648 base32: case-insensitive, spaces ignored, padding optional but correct when present. */
 export function base32Decode(input: string): Buffer {
   const text = input.replace(/\s+/g, '').toUpperCase();
-  const data = text.replace(/=+$/, '');
+  const data = trimTrailing(text, '=');
   const padding = text.length - data.length;
   if (padding > 0 && (text.length % 8 !== 0 || ![1, 3, 4, 6].includes(padding))) throw new OtpSecretError('The secret has invalid base32 padding.');
   // Lengths 1, 3 and 6 (mod 8) cannot come from whole bytes.

@@ -178,6 +178,8 @@ export type AutofillSelectorInput = {
 
 /** The first administrator and their organization. */
 export type BootstrapInput = {
+  /** The one-time token the server logged at start (needed unless the request comes from the server itself, on a loopback address). */
+  bootstrapToken?: string | null | undefined;
   /** The administrator’s email address. */
   email: string;
   /** The administrator’s display name. */
@@ -255,7 +257,7 @@ export type CreateAccessPolicyInput = {
   scope: AccessPolicyScopeInput;
   /** Approval steps in order; empty or omitted = approve automatically. */
   steps?: Array<ApprovalStepInput> | null | undefined;
-  /** A regular expression the whole ticket number must match. */
+  /** A regular expression (RE2 syntax: no backreferences or lookaround; matched in linear time) the whole ticket number must match. */
   ticketPattern?: string | null | undefined;
   /** Requests need a ticket number (default false). */
   ticketRequired?: boolean | null | undefined;
@@ -820,7 +822,7 @@ export type UpdateAccessPolicyInput = {
   scope: AccessPolicyScopeInput;
   /** Approval steps in order; empty or omitted = approve automatically. */
   steps?: Array<ApprovalStepInput> | null | undefined;
-  /** A regular expression the whole ticket number must match. */
+  /** A regular expression (RE2 syntax: no backreferences or lookaround; matched in linear time) the whole ticket number must match. */
   ticketPattern?: string | null | undefined;
   /** Requests need a ticket number (default false). */
   ticketRequired?: boolean | null | undefined;
@@ -1023,6 +1025,8 @@ type AccessRequestErrorFields_AlreadyExistsError_Fragment = { __typename: 'Alrea
 
 type AccessRequestErrorFields_BootstrapClosedError_Fragment = { __typename: 'BootstrapClosedError', message: string };
 
+type AccessRequestErrorFields_BootstrapNotAllowedError_Fragment = { __typename: 'BootstrapNotAllowedError', message: string };
+
 type AccessRequestErrorFields_CategoryInUseError_Fragment = { __typename: 'CategoryInUseError', message: string };
 
 type AccessRequestErrorFields_CredentialHasOpenRequestsError_Fragment = { __typename: 'CredentialHasOpenRequestsError', message: string };
@@ -1055,6 +1059,7 @@ export type AccessRequestErrorFieldsFragment =
   | AccessRequestErrorFields_AlreadyDecidedError_Fragment
   | AccessRequestErrorFields_AlreadyExistsError_Fragment
   | AccessRequestErrorFields_BootstrapClosedError_Fragment
+  | AccessRequestErrorFields_BootstrapNotAllowedError_Fragment
   | AccessRequestErrorFields_CategoryInUseError_Fragment
   | AccessRequestErrorFields_CredentialHasOpenRequestsError_Fragment
   | AccessRequestErrorFields_FieldNotAvailableError_Fragment
@@ -1078,6 +1083,7 @@ export type AccessRequestBulkFieldsFragment = { id: string, accessRequest: { id:
     | { __typename: 'AlreadyDecidedError', message: string }
     | { __typename: 'AlreadyExistsError', message: string }
     | { __typename: 'BootstrapClosedError', message: string }
+    | { __typename: 'BootstrapNotAllowedError', message: string }
     | { __typename: 'CategoryInUseError', message: string }
     | { __typename: 'CredentialHasOpenRequestsError', message: string }
     | { __typename: 'FieldNotAvailableError', message: string }
@@ -1263,6 +1269,7 @@ export type ApproveAccessRequestsMutation = { approveAccessRequests:
           | { __typename: 'AlreadyDecidedError', message: string }
           | { __typename: 'AlreadyExistsError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
+          | { __typename: 'BootstrapNotAllowedError', message: string }
           | { __typename: 'CategoryInUseError', message: string }
           | { __typename: 'CredentialHasOpenRequestsError', message: string }
           | { __typename: 'FieldNotAvailableError', message: string }
@@ -1292,6 +1299,7 @@ export type DenyAccessRequestsMutation = { denyAccessRequests:
           | { __typename: 'AlreadyDecidedError', message: string }
           | { __typename: 'AlreadyExistsError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
+          | { __typename: 'BootstrapNotAllowedError', message: string }
           | { __typename: 'CategoryInUseError', message: string }
           | { __typename: 'CredentialHasOpenRequestsError', message: string }
           | { __typename: 'FieldNotAvailableError', message: string }
@@ -1321,6 +1329,7 @@ export type ReviewAccessRequestsMutation = { reviewAccessRequests:
           | { __typename: 'AlreadyDecidedError', message: string }
           | { __typename: 'AlreadyExistsError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
+          | { __typename: 'BootstrapNotAllowedError', message: string }
           | { __typename: 'CategoryInUseError', message: string }
           | { __typename: 'CredentialHasOpenRequestsError', message: string }
           | { __typename: 'FieldNotAvailableError', message: string }
@@ -1398,6 +1407,8 @@ type ErrorFields_AlreadyExistsError_Fragment = { __typename: 'AlreadyExistsError
 
 type ErrorFields_BootstrapClosedError_Fragment = { __typename: 'BootstrapClosedError', message: string };
 
+type ErrorFields_BootstrapNotAllowedError_Fragment = { __typename: 'BootstrapNotAllowedError', message: string };
+
 type ErrorFields_CategoryInUseError_Fragment = { __typename: 'CategoryInUseError', message: string };
 
 type ErrorFields_CredentialHasOpenRequestsError_Fragment = { __typename: 'CredentialHasOpenRequestsError', message: string };
@@ -1430,6 +1441,7 @@ export type ErrorFieldsFragment =
   | ErrorFields_AlreadyDecidedError_Fragment
   | ErrorFields_AlreadyExistsError_Fragment
   | ErrorFields_BootstrapClosedError_Fragment
+  | ErrorFields_BootstrapNotAllowedError_Fragment
   | ErrorFields_CategoryInUseError_Fragment
   | ErrorFields_CredentialHasOpenRequestsError_Fragment
   | ErrorFields_FieldNotAvailableError_Fragment
@@ -1452,7 +1464,9 @@ export type BootstrapMutationVariables = Exact<{
 
 export type BootstrapMutation = { bootstrap:
     | { __typename: 'BootstrapClosedError', message: string }
+    | { __typename: 'BootstrapNotAllowedError', message: string }
     | { __typename: 'BootstrapPayload', token: string, expiresAt: string, user: { id: string, email: string }, organization: { id: string, name: string } }
+    | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 

@@ -141,9 +141,16 @@ async function events(actor: Actor, filter: Record<string, unknown>, page: { fir
 
 /** Every event of the organization's log, oldest first. */
 async function allEvents(org: OrgFixture, actor: Actor = org.admin): Promise<EventNode[]> {
-  const res = await events(actor, { organizationId: org.orgId }, { first: 500 });
-  if (!res.data) throw new Error(`auditEvents failed: ${JSON.stringify(res)}`);
-  return (res.data.auditEvents.edges as { node: EventNode }[]).map((e) => e.node).reverse();
+  // Pages of 50: a variable page size is costed like a literal one (a page of 100 of this selection is over the cost limit).
+  const all: EventNode[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const res = await events(actor, { organizationId: org.orgId }, { first: 50, after });
+    if (!res.data) throw new Error(`auditEvents failed: ${JSON.stringify(res)}`);
+    all.push(...(res.data.auditEvents.edges as { node: EventNode }[]).map((e) => e.node));
+    if (!res.data.auditEvents.pageInfo.hasNextPage) return all.reverse();
+    after = res.data.auditEvents.pageInfo.endCursor;
+  }
 }
 
 async function verify(org: OrgFixture, expectedHead?: { seq: number; hash: string }, actor: Actor = org.admin) {
@@ -214,7 +221,7 @@ describe('audit log: what is recorded', () => {
     const renamed = await server.gql(UPDATE_ORG, { input: { id: org.orgId, name: 'Renamed org' } }, org.admin);
     expect(renamed.data.updateOrganization.organization.name).toBe('Renamed org');
 
-    const res = await events(auditor, { organizationId: org.orgId }, { first: 100 });
+    const res = await events(auditor, { organizationId: org.orgId }, { first: 50 });
     expect(res.errors).toBeUndefined();
     expect(res.data.auditEvents.totalCount).toBe(18);
     const log = (res.data.auditEvents.edges as { node: EventNode }[]).map((e) => e.node);
@@ -333,7 +340,7 @@ describe('audit log: reading', () => {
     await server.gql(REVEAL, { input: { id: b, field: 'PASSWORD' } }, member); // seq 9
 
     const seqs = async (filter: Record<string, unknown>) => {
-      const res = await events(auditor, { organizationId: org.orgId, ...filter }, { first: 100 });
+      const res = await events(auditor, { organizationId: org.orgId, ...filter }, { first: 50 });
       expect(res.errors).toBeUndefined();
       const nodes = (res.data.auditEvents.edges as { node: EventNode }[]).map((e) => e.node);
       expect(res.data.auditEvents.totalCount).toBe(nodes.length);

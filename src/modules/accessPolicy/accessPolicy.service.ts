@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compileUserPattern, USER_PATTERN_MAX_LENGTH, UserPatternError } from '../../lib/userPattern.ts';
 import type { Context } from '../../context.ts';
 import type { TxClient } from '../../db/client.ts';
 import { DomainError, ForbiddenError, ValidationError } from '../../lib/errors.ts';
@@ -170,15 +171,14 @@ const policyInput = z
     ticketRequired: z.boolean().default(false),
     ticketPattern: z
       .string()
-      .max(200)
-      .refine((p) => {
+      .max(USER_PATTERN_MAX_LENGTH)
+      .superRefine((p, zc) => {
         try {
-          new RegExp(p, 'u');
-          return true;
-        } catch {
-          return false;
+          compileUserPattern(p);
+        } catch (error) {
+          zc.addIssue({ code: 'custom', message: error instanceof UserPatternError ? error.message : 'must be a regular expression' });
         }
-      }, 'must be a valid regular expression')
+      })
       .nullish(),
     defaultDurationMinutes: z.number().int().min(1).max(MAX_WINDOW_MINUTES).default(60),
     maxDurationMinutes: z.number().int().min(1).max(MAX_WINDOW_MINUTES).default(8 * 60),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { matchesWhole, UserPatternError } from '../../lib/userPattern.ts';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { AppDeps, Context } from '../../context.ts';
 import type { TxClient } from '../../db/client.ts';
@@ -436,6 +437,19 @@ const FIELDS_BY_KIND: Record<string, ReleasableField[]> = {
   SSH_KEY: ['SSH_PRIVATE_KEY', 'PASSPHRASE'],
 };
 
+/**
+ * The whole ticket number against the policy's pattern, on the linear-time engine. A pattern saved before RE2 was
+ * required and that RE2 refuses matches nothing (fail closed): a manager saves the policy again to fix it.
+ */
+function ticketMatches(pattern: string, ticket: string): boolean {
+  try {
+    return matchesWhole(pattern, ticket);
+  } catch (error) {
+    if (error instanceof UserPatternError) return false;
+    throw error;
+  }
+}
+
 function checkRules(
   policy: ParsedPolicy,
   credential: Credential,
@@ -443,7 +457,7 @@ function checkRules(
 ): ReleasableField[] {
   if (policy.reasonRequired && !input.reason) throw new PolicyViolationError('REASON_REQUIRED', 'The policy requires a reason.');
   if (policy.ticketRequired && !input.ticketNumber) throw new PolicyViolationError('TICKET_REQUIRED', 'The policy requires a ticket number.');
-  if (input.ticketNumber && policy.ticketPattern && !new RegExp(`^(?:${policy.ticketPattern})$`, 'u').test(input.ticketNumber)) {
+  if (input.ticketNumber && policy.ticketPattern && !ticketMatches(policy.ticketPattern, input.ticketNumber)) {
     throw new PolicyViolationError('TICKET_PATTERN', 'The ticket number does not have the form the policy requires.');
   }
   if (input.durationMinutes > policy.maxDurationMinutes) {

@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
-import { BootstrapClosedError, InvalidCredentialsError, RateLimitedError, ValidationError } from '../../lib/errors.ts';
+import { BootstrapClosedError, BootstrapNotAllowedError, InvalidCredentialsError, RateLimitedError, ValidationError } from '../../lib/errors.ts';
 import { bootstrap, changePassword, signIn, signOut } from './auth.service.ts';
 
 const ViewerKind = builder.enumType('ViewerKind', {
@@ -82,6 +82,9 @@ const BootstrapInput = builder.inputType('BootstrapInput', {
     name: t.string({ required: true, description: 'The administrator’s display name.' }),
     password: t.string({ required: true, description: 'Their password, 12 to 256 characters.' }),
     organizationName: t.string({ required: true, description: 'Name of the first organization.' }),
+    bootstrapToken: t.string({
+      description: 'The one-time token the server logged at start (needed unless the request comes from the server itself, on a loopback address).',
+    }),
   }),
 });
 
@@ -125,10 +128,11 @@ builder.mutationFields((t) => ({
     resolve: (_root, _args, ctx) => signOut(ctx),
   }),
   bootstrap: t.field({
-    description: 'Creates the first administrator (a system administrator) and the first organization, and signs them in. Works only while the installation has no users.',
+    description:
+      'Creates the first administrator (a system administrator) and the first organization, and signs them in. Works only while the installation has no users (else BootstrapClosedError, without any password work), from the server itself or with the one-time `bootstrapToken` (else BootstrapNotAllowedError), and a limited number of times per client address (RateLimitedError).',
     authScopes: { public: true },
     type: BootstrapPayload,
-    errors: { types: [BootstrapClosedError, ValidationError] },
+    errors: { types: [BootstrapClosedError, BootstrapNotAllowedError, RateLimitedError, ValidationError] },
     args: { input: t.arg({ type: BootstrapInput, required: true }) },
     resolve: (_root, { input }, ctx) => bootstrap(ctx, input),
   }),

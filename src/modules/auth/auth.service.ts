@@ -3,6 +3,7 @@ import type { AppDeps, Context } from '../../context.ts';
 import { isUniqueViolation } from '../../db/client.ts';
 import {
   BootstrapClosedError,
+  BootstrapNotAllowedError,
   InvalidCredentialsError,
   RateLimitedError,
   TooManyAuthFailuresError,
@@ -16,6 +17,7 @@ import { hashToken, looksLikeToken, newToken } from '../../lib/tokens.ts';
 import { email, parseInput, passwordSchema, text } from '../../lib/validate.ts';
 import { anonymousPolicy, Policy, type Principal } from '../../policy/policy.ts';
 import type { Role } from '../../generated/prisma-sqlite/enums.ts';
+import { looksLikeEmail } from '../../lib/text.ts';
 import { appendAudit } from '../audit/audit.chain.ts';
 import { provisionOrganization } from '../organization/organization.service.ts';
 
@@ -192,9 +194,6 @@ const signInInput = z.object({
   password: z.string().max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`),
 });
 
-// People type passwords into the email field; only something shaped like an address is worth keeping.
-const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /**
  * Records a failed sign-in on the system chain. There is no change to commit it with, so it is its own
  * transaction. The password is never recorded; the entered email only when it is a known user's or looks like one.
@@ -208,7 +207,8 @@ async function auditSignInFailure(ctx: Context, address: string, user: { id: str
       targetType: known ? 'User' : null,
       targetId: user?.id ?? null,
       data: {
-        email: known || EMAIL_SHAPE.test(address) ? address : null,
+        // People type passwords into the email field; only something shaped like an address is worth keeping.
+        email: known || looksLikeEmail(address) ? address : null,
         reason: !user ? 'unknown_user' : user.disabled ? 'user_disabled' : 'wrong_password',
         clientAddress: ctx.request.clientAddress,
       },
@@ -308,11 +308,33 @@ export async function createAdministrator(
   }
 }
 
+/**
+ * The first administrator, from anyone not signed in. Everything cheap comes before the password is hashed:
+ * an installed installation answers BootstrapClosedError from memory (or one indexed read, once); attempts are
+ * limited per client address; and only a request from this host or one carrying the one-time bootstrap token
+ * (app.start()) gets as far as argon2.
+ */
 export async function bootstrap(
   ctx: Context,
-  input: { email: string; name: string; password: string; organizationName: string },
+  input: { email: string; name: string; password: string; organizationName: string; bootstrapToken?: string | null },
 ) {
+  if (ctx.installation.installed) throw new BootstrapClosedError();
+  if (await ctx.db.installation.findUnique({ where: { id: 1 }, select: { id: true } })) {
+    ctx.installation.markInstalled();
+    throw new BootstrapClosedError();
+  }
+  const c = ctx.config.rateLimits;
+  const admitted = await ctx.limits.take('bootstrap:address', [ctx.request.clientAddress ?? 'unknown'], { limit: c.bootstrapPerAddress, windowMs: c.signInWindowMs });
+  if (!admitted.allowed) {
+    ctx.logger.info({ event: 'auth.bootstrap_rate_limited', requestId: ctx.request.requestId }, 'bootstrap refused: too many attempts');
+    throw new RateLimitedError(retryAfterSeconds(admitted));
+  }
+  if (!ctx.request.fromLoopback && !ctx.installation.tokenMatches(input.bootstrapToken)) {
+    ctx.logger.info({ event: 'auth.bootstrap_refused', clientAddress: ctx.request.clientAddress, requestId: ctx.request.requestId }, 'bootstrap refused: remote, without the bootstrap token');
+    throw new BootstrapNotAllowedError();
+  }
   const { user, organization } = await createAdministrator(ctx, input, { onlyIfFirst: true });
+  ctx.installation.markInstalled();
   ctx.logger.info({ event: 'auth.bootstrap', userId: user.id, organizationId: organization.id }, 'installation bootstrapped');
   const session = await openSession(ctx, user.id);
   return { ...session, userId: user.id, organizationId: organization.id };
