@@ -8,6 +8,9 @@ import { addMember, createOrg } from '../support/fixtures.ts';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { encodeCursor } from '../../src/modules/realtime/feed.ts';
 
+// Each test builds its own organization with several signed-in users; on a busy 2-core machine that alone takes a while.
+vi.setConfig({ testTimeout: 240_000 });
+
 let server: TestServer;
 const clients: Client[] = [];
 beforeAll(async () => {

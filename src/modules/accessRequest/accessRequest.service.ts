@@ -485,6 +485,12 @@ type NewRequest = {
 
 async function createRequest(ctx: Context, tx: TxClient, input: NewRequest, resubmittedFromId: string | null, events: DomainEvent[]) {
   const credential = await loadVisibleCredential(ctx, tx, input.credentialId);
+  // Held until commit, so that deleteCredential (FOR UPDATE, then its check for open requests) either sees this
+  // request or has already deleted the credential — never deletes it from under a request it did not see.
+  if (ctx.config.databaseProvider === 'postgresql') {
+    const held = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "Credential" WHERE "id" = ${credential.id} FOR KEY SHARE`;
+    if (held.length === 0) throw new ForbiddenError();
+  }
   ctx.policy.assert('accessRequest:create', { organizationId: credential.organizationId });
   const actor = actorIn(ctx, credential.organizationId)!;
   if (!credential.restricted) throw new PolicyViolationError('NOT_RESTRICTED', 'This credential is not restricted: reveal it directly.');
