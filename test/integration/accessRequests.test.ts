@@ -129,6 +129,7 @@ const run = async (doc: string, actor: Actor, input: Record<string, unknown>) =>
 };
 const reveal = async (actor: Actor, id: string, field = 'PASSWORD') => (await server.gql(REVEAL, { input: { id, field } }, actor)).data?.revealCredential;
 const local = (id: string) => decodeGlobalID(id).id;
+const nodes = (connection: { edges: { node: unknown }[] }) => connection.edges.map((e) => e.node);
 
 describe('access requests: from ask to review', () => {
   it('walks one request through policy checks, approval, reveal, check-in with rotation, and review', async () => {
@@ -163,12 +164,13 @@ describe('access requests: from ask to review', () => {
     expect(new Date(req.endsAt).getTime() - new Date(req.startsAt).getTime()).toBe(60 * 60_000);
 
     // The approver's queue: the request with the credential's metadata, requester, reason and ticket.
-    const queue = await server.gql(`query { approvalQueue { id reason ticketNumber credential { name restricted } requester { email } viewerCanApprove } }`, {}, w.manager);
-    expect(queue.data.approvalQueue).toEqual([
+    const queue = await server.gql(`query { approvalQueue { totalCount edges { node { id reason ticketNumber credential { name restricted } requester { email } viewerCanApprove } } } }`, {}, w.manager);
+    expect(queue.data.approvalQueue.totalCount).toBe(1);
+    expect(nodes(queue.data.approvalQueue)).toEqual([
       { id: req.id, reason: 'Patch Tuesday', ticketNumber: 'INC-42', credential: { name: 'Domain admin', restricted: true }, requester: { email: w.member.email }, viewerCanApprove: true },
     ]);
     // Nobody else's queue has it, and a bystander cannot even see it.
-    expect((await server.gql(`query { approvalQueue { id } }`, {}, w.member)).data.approvalQueue).toEqual([]);
+    expect(nodes((await server.gql(`query { approvalQueue { edges { node { id } } } }`, {}, w.member)).data.approvalQueue)).toEqual([]);
     const hidden = await server.gql(GET, { id: req.id }, w.bystander);
     expect(hidden.data).toEqual({ accessRequest: null, node: null });
     const refused = await server.gql(APPROVE, { input: { id: req.id } }, w.bystander);
@@ -205,13 +207,13 @@ describe('access requests: from ask to review', () => {
     expect(versions[1].reason).toContain('ended (checked in)');
 
     // Review: the auditor's queue; a comment is required; the requester never reviews.
-    const rq = await server.gql(`query { reviewQueue { id needsReview } }`, {}, w.auditor);
-    expect(rq.data.reviewQueue).toEqual([{ id: req.id, needsReview: true }]);
+    const rq = await server.gql(`query { reviewQueue { edges { node { id needsReview } } } }`, {}, w.auditor);
+    expect(nodes(rq.data.reviewQueue)).toEqual([{ id: req.id, needsReview: true }]);
     const noComment = await run(REVIEW, w.auditor, { ids: [req.id] });
     expect(noComment).toMatchObject({ succeeded: 0, failed: 1, results: [{ id: req.id, accessRequest: null, error: { __typename: 'ValidationError' } }] });
     const reviewed = await run(REVIEW, w.auditor, { ids: [req.id], comment: 'matches INC-42' });
     expect(reviewed).toMatchObject({ succeeded: 1, failed: 0, results: [{ id: req.id, accessRequest: { state: 'CHECKED_IN' }, error: null }] });
-    expect((await server.gql(`query { reviewQueue { id } }`, {}, w.auditor)).data.reviewQueue).toEqual([]);
+    expect(nodes((await server.gql(`query { reviewQueue { edges { node { id } } } }`, {}, w.auditor)).data.reviewQueue)).toEqual([]);
     const again = await run(REVIEW, w.auditor, { ids: [req.id], comment: 'twice' });
     expect(again.results[0].error.__typename).toBe('InvalidRequestStateError');
 
@@ -311,7 +313,7 @@ describe('access requests: the other ways a request ends', () => {
     expect((await run(APPROVE, w.manager, { id })).__typename).toBe('AlreadyDecidedError');
     const second = (await run(APPROVE, w.manager2, { id })).accessRequest;
     expect(second).toMatchObject({ state: 'PENDING', currentStep: 1, steps: [{ approvalCount: 2, completed: true }, { completed: false }] });
-    expect((await server.gql(`query { approvalQueue { id } }`, {}, w.admin)).data.approvalQueue).toEqual([{ id }]);
+    expect(nodes((await server.gql(`query { approvalQueue { edges { node { id } } } }`, {}, w.admin)).data.approvalQueue)).toEqual([{ id }]);
 
     // The last approver shortens the window: allowed within the maximum, refused beyond it.
     const tooLong = await run(APPROVE, w.admin, { id, durationMinutes: 121 });

@@ -5,6 +5,9 @@ import {
   effectiveState,
   initialState,
   needsReview,
+  canRemove,
+  canResubmit,
+  stepProgress,
   type Actor,
   type LifecycleEvent,
   type RequestFacts,
@@ -157,10 +160,54 @@ describe('time', () => {
     expect(initialState(facts().steps, { startsAt: at(0), endsAt: at(60) }, at(0))).toBe('PENDING');
   });
 
-  it('asks for a review only of finished requests that were available', () => {
-    expect(needsReview({ reviewRequired: true, reviewedAt: null, availableAt: at(0), state: 'CHECKED_IN' })).toBe(true);
-    expect(needsReview({ reviewRequired: true, reviewedAt: null, availableAt: null, state: 'EXPIRED' })).toBe(false);
-    expect(needsReview({ reviewRequired: true, reviewedAt: at(5), availableAt: at(0), state: 'EXPIRED' })).toBe(false);
-    expect(needsReview({ reviewRequired: true, reviewedAt: null, availableAt: at(0), state: 'AVAILABLE' })).toBe(false);
+});
+
+describe('needsReview: finished, once usable, not yet reviewed, under a review policy', () => {
+  const review = { reviewRequired: true };
+  const cases: [string, Partial<RequestFacts>, number, boolean][] = [
+    ['checked in after being available', { ...review, state: 'CHECKED_IN', availableAt: at(0) }, 5, true],
+    ['expired at the end of its window', { ...review, state: 'EXPIRED', availableAt: at(0) }, 70, true],
+    ['available and its window just ended (clock applied on read)', { ...review, state: 'AVAILABLE', availableAt: at(0) }, 60, true],
+    ['approved, its whole window passed before the scheduler ran', { ...review, state: 'APPROVED', startsAt: at(10), endsAt: at(70) }, 80, true],
+    // The bug of issue 12: it never became available, so there is nothing to review, whatever its times say.
+    ['expired while pending (persisted by the scheduler)', { ...review, state: 'EXPIRED', availableAt: null }, 40, false],
+    ['expired while pending (clock applied on read)', { ...review, state: 'PENDING' }, 40, false],
+    ['approved after its window had closed (straight to EXPIRED)', { ...review, state: 'EXPIRED', availableAt: null, closedAt: at(65) } as Partial<RequestFacts>, 70, false],
+    ['still available', { ...review, state: 'AVAILABLE', availableAt: at(0) }, 5, false],
+    ['still pending', { ...review, state: 'PENDING' }, 5, false],
+    ['already reviewed', { ...review, state: 'EXPIRED', availableAt: at(0), reviewedAt: at(61) }, 70, false],
+    ['the policy asks for no review', { state: 'CHECKED_IN', availableAt: at(0) }, 5, false],
+    ...(['DENIED', 'REVOKED', 'CANCELLED'] as const).map((state): [string, Partial<RequestFacts>, number, boolean] => [`${state} (not finished by use)`, { ...review, state, availableAt: at(0) }, 70, false]),
+  ];
+  it.each(cases)('%s → %s', (_name, over, minutes, expected) => {
+    const f = facts(over);
+    expect(needsReview(f, at(minutes))).toBe(expected);
+    // One rule: a reviewer (given a comment) may review exactly when it is needed.
+    expect(decide(f, { type: 'REVIEW', comment: 'checked' }, auditor, at(minutes)).ok).toBe(expected);
+  });
+});
+
+describe('step progress, resubmitting and removing', () => {
+  it('counts distinct approvals per step and completes a step at its required count', () => {
+    const f = { ...twoSteps, currentStep: 1, decisions: [{ step: 0, approverId: 'a1', decision: 'APPROVE' as const }, { step: 0, approverId: 'a2', decision: 'APPROVE' as const }, { step: 1, approverId: 'b1', decision: 'DENY' as const }] };
+    expect(stepProgress(f, 0)).toEqual({ approvalCount: 2, completed: true });
+    expect(stepProgress(f, 1)).toEqual({ approvalCount: 0, completed: false });
+    expect(stepProgress({ ...twoSteps, decisions: [{ step: 0, approverId: 'a1', decision: 'APPROVE' }] }, 0)).toEqual({ approvalCount: 1, completed: false });
+    // An approved request that later expired still shows its steps as done.
+    expect(stepProgress(facts({ state: 'EXPIRED', decisions: [{ step: 0, approverId: 'a1', decision: 'APPROVE' }] }), 0).completed).toBe(true);
+  });
+
+  it.each<[RequestState, boolean, boolean]>([
+    ['PENDING', false, false],
+    ['APPROVED', false, false],
+    ['AVAILABLE', false, false],
+    ['CHECKED_IN', false, true],
+    ['EXPIRED', true, true],
+    ['DENIED', true, true],
+    ['REVOKED', true, true],
+    ['CANCELLED', false, true],
+  ])('%s: resubmit %s, remove %s', (state, resubmit, remove) => {
+    expect(canResubmit(state)).toBe(resubmit);
+    expect(canRemove(state)).toBe(remove);
   });
 });

@@ -9,12 +9,13 @@ import { PolicyViolationError, type ReleasableField } from '../accessPolicy/acce
 import {
   AccessRequestNotFoundError,
   AlreadyDecidedError,
-  approvalQueue,
+  approvalQueueWhere,
   approveAccessRequest,
   bulk,
   cancelAccessRequest,
   checkInAccessRequest,
   denyAccessRequest,
+  factsOf,
   fieldsOfRow,
   InvalidRequestStateError,
   NotApproverError,
@@ -22,18 +23,22 @@ import {
   requestAccess,
   resubmitAccessRequest,
   reviewAccessRequest,
-  reviewQueue,
+  encodeQueueCursor,
+  queueCount,
+  queuePage,
+  reviewQueueWhere,
   revokeAccessRequest,
   SelfApprovalError,
   snapshotOfRow,
   stateAt,
-  stateWhere,
   viewerCan,
   visibleRequestWhere,
   type BulkItem,
   type RequestWithDecisions,
 } from './accessRequest.service.ts';
-import { needsReview, REQUEST_STATES, type LifecycleEvent, type RequestState } from './accessRequest.state.ts';
+import { resolveCursorConnection } from '@pothos/plugin-relay';
+import type { Prisma } from '../../generated/prisma-sqlite/client.ts';
+import { needsReview, REQUEST_STATES, stateWhere, stepProgress, type LifecycleEvent, type RequestState } from './accessRequest.state.ts';
 import type { AccessRequest } from '../../generated/prisma-sqlite/client.ts';
 
 export const AccessRequestStateEnum = builder.enumType('AccessRequestState', {
@@ -114,10 +119,10 @@ const RequestStepRef = builder.objectRef<StepProgress>('AccessRequestStep').impl
   description: 'One approval step of a request and how far it has come.',
   fields: (t) => ({
     step: t.field({ type: ApprovalStepRef, description: 'The step as the policy defined it when the request was made.', resolve: (s) => s as never }),
-    approvalCount: t.int({ description: 'Distinct approvals so far.', resolve: (s) => s.request.approvals.filter((a) => a.step === s.index && a.decision === 'APPROVE').length }),
+    approvalCount: t.int({ description: 'Distinct approvals so far.', resolve: (s) => stepProgress(factsOf(s.request), s.index).approvalCount }),
     completed: t.boolean({
-      description: 'Whether this step is done.',
-      resolve: (s) => s.request.currentStep > s.index || (s.request.state !== 'PENDING' && s.request.state !== 'DENIED' && s.request.state !== 'CANCELLED' && s.request.state !== 'EXPIRED'),
+      description: 'Whether this step is done: it has the approvals it requires.',
+      resolve: (s) => stepProgress(factsOf(s.request), s.index).completed,
     }),
   }),
 });
@@ -162,12 +167,8 @@ export const AccessRequestNode = builder.prismaNode('AccessRequest', {
     history: t.relation('history', { description: 'Every transition and decision, in order.', query: { orderBy: { seq: 'asc' } } }),
     reviewRequired: t.exposeBoolean('reviewRequired', { description: 'Whether the policy asks for a review once it is finished.' }),
     needsReview: t.boolean({
-      description: 'Whether it waits for a review now.',
-      resolve: (r, _a, ctx) => {
-        const state = stateAt(r, ctx.clock.now());
-        const becameAvailable = r.availableAt ?? (state === 'EXPIRED' && r.state !== 'PENDING' ? r.startsAt : null);
-        return needsReview({ ...r, state, availableAt: becameAvailable });
-      },
+      description: 'Whether it waits for a review now: the policy asks for one, nobody gave it yet, and it finished after having been available.',
+      resolve: (r, _a, ctx) => needsReview({ ...r, state: r.state as RequestState }, ctx.clock.now()),
     }),
     reviewedAt: t.expose('reviewedAt', { type: 'DateTime', nullable: true, description: 'When it was reviewed.' }),
     reviewedBy: t.relation('reviewedBy', { nullable: true, description: 'Who reviewed it.' }),
@@ -216,6 +217,25 @@ function filterWhere(ctx: Context, filter: Filter) {
   return { AND: and };
 }
 
+type QueueWhere = (ctx: Context, organizationId: string | null) => Prisma.AccessRequestWhereInput | null;
+type QueuePage = Awaited<ReturnType<typeof resolveCursorConnection<Promise<RequestWithDecisions[]>>>> & { queueWhere: Prisma.AccessRequestWhereInput | null };
+
+/**
+ * A page of a work queue: filtered in the database (see `approvalQueueWhere`), keyset-paged oldest first (the
+ * cursor carries the sort key), at most 100 per page.
+ */
+async function resolveQueue(whereOf: QueueWhere, args: { organizationId?: string | number | null; first?: number | null; last?: number | null; after?: string | null; before?: string | null }, ctx: Context): Promise<QueuePage> {
+  const where = whereOf(ctx, args.organizationId ? localId(String(args.organizationId), 'Organization') : null);
+  const page = await resolveCursorConnection<Promise<RequestWithDecisions[]>>({ args, defaultSize: 20, maxSize: 100, toCursor: (r: RequestWithDecisions) => encodeQueueCursor(r) }, (p): Promise<RequestWithDecisions[]> => queuePage(ctx, where, p));
+  return { ...page, queueWhere: where };
+}
+
+const queueTotalCount = {
+  fields: (c: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<never>, QueuePage>) => ({
+    totalCount: c.int({ description: 'How many requests are in the queue now, across pages.', resolve: (parent: QueuePage, _a: unknown, ctx: Context) => queueCount(ctx, parent.queueWhere) } as never),
+  }),
+};
+
 builder.queryFields((t) => ({
   accessRequest: t.prismaField({
     type: 'AccessRequest',
@@ -263,28 +283,26 @@ builder.queryFields((t) => ({
       return ctx.db.accessRequest.findMany({ ...query, where: { organizationId, ...filterWhere(ctx, args.filter) }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
     },
   }),
-  approvalQueue: t.field({
-    type: [AccessRequestNode],
-    description: 'Pending requests the viewer can decide now (approver of the current step, not their own, not yet decided), oldest first; at most `first` (default 100).',
-    authScopes: { can: 'accessRequest:decide' },
-    args: {
-      organizationId: t.arg.id({ description: 'Only this organization.' }),
-      first: t.arg.int({ description: 'At most this many (1–100, default 100).' }),
+  approvalQueue: t.connection(
+    {
+      type: AccessRequestNode,
+      description: 'Pending requests the viewer can decide now (approver of the current step, not their own, not yet decided), oldest first; pages of up to 100 (default 20).',
+      authScopes: { can: 'accessRequest:decide' },
+      args: { organizationId: t.arg.id({ description: 'Only this organization.' }) },
+      resolve: (_r, args, ctx) => resolveQueue(approvalQueueWhere, args, ctx),
     },
-    resolve: (_r, args, ctx) =>
-      approvalQueue(ctx, args.organizationId ? localId(String(args.organizationId), 'Organization') : null, Math.min(Math.max(args.first ?? 100, 1), 100)),
-  }),
-  reviewQueue: t.field({
-    type: [AccessRequestNode],
-    description: 'Finished requests waiting for a review the viewer may give, oldest first; at most `first` (default 100).',
-    authScopes: { can: 'accessRequest:decide' },
-    args: {
-      organizationId: t.arg.id({ description: 'Only this organization.' }),
-      first: t.arg.int({ description: 'At most this many (1–100, default 100).' }),
+    queueTotalCount as never,
+  ),
+  reviewQueue: t.connection(
+    {
+      type: AccessRequestNode,
+      description: 'Finished requests waiting for a review the viewer may give, oldest first; pages of up to 100 (default 20).',
+      authScopes: { can: 'accessRequest:decide' },
+      args: { organizationId: t.arg.id({ description: 'Only this organization.' }) },
+      resolve: (_r, args, ctx) => resolveQueue(reviewQueueWhere, args, ctx),
     },
-    resolve: (_r, args, ctx) =>
-      reviewQueue(ctx, args.organizationId ? localId(String(args.organizationId), 'Organization') : null, Math.min(Math.max(args.first ?? 100, 1), 100)),
-  }),
+    queueTotalCount as never,
+  ),
 }));
 
 // --- mutations ---

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { matchesWhole, UserPatternError } from '../../lib/userPattern.ts';
+import { GraphQLError } from 'graphql';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { AppDeps, Context } from '../../context.ts';
 import type { TxClient } from '../../db/client.ts';
@@ -23,11 +24,14 @@ import {
   type ReleasableField,
 } from '../accessPolicy/accessPolicy.service.ts';
 import {
+  approvableWhere,
+  canRemove,
+  canResubmit,
   decide,
   dueTransitions,
   effectiveState,
   initialState,
-  isIn,
+  reviewableWhere,
   TERMINAL_STATES,
   type Actor,
   type LifecycleEvent,
@@ -215,12 +219,15 @@ const historyAction: Record<Outcome['action'] | TimedTransition['action'], strin
 };
 
 /**
- * Takes the request's row lock before reading it: the version bump is a write, so on PostgreSQL concurrent
- * transitions of one request queue here and each reads what the previous one committed (50 parallel approvals
- * count to exactly 50); SQLite serialises writers anyway. The final update is still conditional on the version.
+ * Takes the request's row lock before reading it — only when the caller may see the request: visibility is part
+ * of the locking write's where clause, so an id of another tenant's request (or any id the caller may not see)
+ * matches no row, locks nothing and answers exactly like a missing id. The version bump is a write, so on
+ * PostgreSQL concurrent transitions of one request queue here and each reads what the previous one committed (50
+ * parallel approvals count to exactly 50); SQLite serialises writers anyway. The final update is still
+ * conditional on the version.
  */
-async function lockAndLoad(tx: TxClient, id: string): Promise<RequestWithDecisions | null> {
-  const { count } = await tx.accessRequest.updateMany({ where: { id }, data: { version: { increment: 1 } } });
+async function lockAndLoad(ctx: Context, tx: TxClient, id: string): Promise<RequestWithDecisions | null> {
+  const { count } = await tx.accessRequest.updateMany({ where: { id, AND: [visibleRequestWhere(ctx)] }, data: { version: { increment: 1 } } });
   if (count === 0) return null;
   return tx.accessRequest.findUnique({ where: { id }, include: { approvals: true } });
 }
@@ -298,12 +305,15 @@ function timedData(timed: TimedTransition[], r: AccessRequest, now: Date) {
 }
 
 /** Applies one lifecycle event to one request: lock, decide (pure), persist, history, audit — one transaction. */
-async function transition(ctx: Context, globalId: string, event: LifecycleEvent): Promise<Transitioned> {
+async function transition(ctx: Context, globalId: string, eventFor: LifecycleEvent | ((r: RequestWithDecisions) => LifecycleEvent)): Promise<Transitioned> {
   const id = localId(globalId, 'AccessRequest');
   const events: DomainEvent[] = [];
   const request = await ctx.db.$transaction(async (tx) => {
-    const r = await lockAndLoad(tx, id);
-    if (!r || !(await tx.accessRequest.count({ where: { id, AND: [visibleRequestWhere(ctx)] } }))) throw new ForbiddenError();
+    const r = await lockAndLoad(ctx, tx, id);
+    if (!r) throw new ForbiddenError();
+    // An event that depends on the request (an approval that keeps part of its window) is made from the locked
+    // row, never from an earlier read that a concurrent transition may have overtaken.
+    const event = typeof eventFor === 'function' ? eventFor(r) : eventFor;
     const actor = actorFor(ctx, r, event);
     if (!actor) throw new ForbiddenError();
     const now = ctx.clock.now();
@@ -346,7 +356,9 @@ async function transition(ctx: Context, globalId: string, event: LifecycleEvent)
       action: `access_request.${historyAction[outcome.action].toLowerCase()}`,
       targetType: 'AccessRequest',
       targetId: r.id,
-      data: { from: outcome.from, to: outcome.to, step: outcome.decision?.step ?? null, comment, window: outcome.window ? { startsAt: outcome.window.startsAt.toISOString(), endsAt: outcome.window.endsAt.toISOString() } : null },
+      // currentStep: the step it waits for afterwards, so that a feed can tell a partial approval (same step) from one
+      // that completed the step (approvalPending notifies the next step's approvers only then).
+      data: { from: outcome.from, to: outcome.to, step: outcome.decision?.step ?? null, currentStep: outcome.currentStep, comment, window: outcome.window ? { startsAt: outcome.window.startsAt.toISOString(), endsAt: outcome.window.endsAt.toISOString() } : null },
     });
     if (outcome.to !== outcome.from || outcome.currentStep !== r.currentStep || outcome.reviewed) {
       events.push(eventOf(r, historyAction[outcome.action], outcome.from, outcome.to, outcome.currentStep, now));
@@ -362,7 +374,7 @@ function publish(ctx: { events: AppDeps['events'] }, events: DomainEvent[]) {
   for (const e of events) ctx.events.publish(e);
 }
 
-async function run(ctx: Context, globalId: string, event: LifecycleEvent) {
+async function run(ctx: Context, globalId: string, event: LifecycleEvent | ((r: RequestWithDecisions) => LifecycleEvent)) {
   const { request, events } = await transition(ctx, globalId, event);
   publish(ctx, events);
   return request;
@@ -373,15 +385,17 @@ const parseComment = (comment: string | null | undefined) => parseInput(commentS
 
 export async function approveAccessRequest(ctx: Context, input: { id: string; comment?: string | null; startsAt?: Date | null; durationMinutes?: number | null }) {
   const comment = parseComment(input.comment);
-  let window: { startsAt: Date; endsAt: Date } | null = null;
-  if (input.startsAt || input.durationMinutes) {
-    const current = await ctx.db.$transaction((tx) => loadVisibleRequest(ctx, tx, input.id));
-    const minutes = input.durationMinutes ?? Math.round((current.endsAt.getTime() - current.startsAt.getTime()) / 60_000);
-    if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_WINDOW_MINUTES) throw ValidationError.field('input.durationMinutes', `must be a whole number of minutes from 1 to ${MAX_WINDOW_MINUTES}`);
-    const startsAt = input.startsAt ?? current.startsAt;
-    window = { startsAt, endsAt: new Date(startsAt.getTime() + minutes * 60_000) };
+  if (input.durationMinutes != null && (!Number.isInteger(input.durationMinutes) || input.durationMinutes < 1 || input.durationMinutes > MAX_WINDOW_MINUTES)) {
+    throw ValidationError.field('input.durationMinutes', `must be a whole number of minutes from 1 to ${MAX_WINDOW_MINUTES}`);
   }
-  return run(ctx, input.id, { type: 'APPROVE', comment, window });
+  if (!input.startsAt && !input.durationMinutes) return run(ctx, input.id, { type: 'APPROVE', comment, window: null });
+  // What the approver leaves unchanged (the start, or the length) is taken from the request as locked by the
+  // transition, in its transaction: a window read before it could be one another approver has changed since.
+  return run(ctx, input.id, (current) => {
+    const minutes = input.durationMinutes ?? Math.round((current.endsAt.getTime() - current.startsAt.getTime()) / 60_000);
+    const startsAt = input.startsAt ?? current.startsAt;
+    return { type: 'APPROVE', comment, window: { startsAt, endsAt: new Date(startsAt.getTime() + minutes * 60_000) } };
+  });
 }
 
 export const denyAccessRequest = (ctx: Context, input: { id: string; comment?: string | null }) =>
@@ -485,6 +499,12 @@ type NewRequest = {
 
 async function createRequest(ctx: Context, tx: TxClient, input: NewRequest, resubmittedFromId: string | null, events: DomainEvent[]) {
   const credential = await loadVisibleCredential(ctx, tx, input.credentialId);
+  // Held until commit, so that deleteCredential (FOR UPDATE, then its check for open requests) either sees this
+  // request or has already deleted the credential — never deletes it from under a request it did not see.
+  if (ctx.config.databaseProvider === 'postgresql') {
+    const held = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "Credential" WHERE "id" = ${credential.id} FOR KEY SHARE`;
+    if (held.length === 0) throw new ForbiddenError();
+  }
   ctx.policy.assert('accessRequest:create', { organizationId: credential.organizationId });
   const actor = actorIn(ctx, credential.organizationId)!;
   if (!credential.restricted) throw new PolicyViolationError('NOT_RESTRICTED', 'This credential is not restricted: reveal it directly.');
@@ -554,7 +574,7 @@ export async function resubmitAccessRequest(ctx: Context, input: { id: string; r
     const old = await loadVisibleRequest(ctx, tx, input.id);
     if (old.requesterId !== ctx.policy.userId) throw new NotApproverError('Only the requester can resubmit a request.');
     const state = stateAt(old, ctx.clock.now());
-    if (state !== 'DENIED' && state !== 'REVOKED' && state !== 'EXPIRED') throw new InvalidRequestStateError(state, 'Only denied, revoked or expired requests can be resubmitted.');
+    if (!canResubmit(state)) throw new InvalidRequestStateError(state, 'Only denied, revoked or expired requests can be resubmitted.');
     if (!old.credentialId) throw new InvalidRequestStateError(state, 'The credential of this request no longer exists.');
     const minutes = Math.round((old.endsAt.getTime() - old.startsAt.getTime()) / 60_000);
     return createRequest(
@@ -583,7 +603,7 @@ export async function removeAccessRequest(ctx: Context, input: { id: string }) {
     const r = await loadVisibleRequest(ctx, tx, input.id);
     if (r.requesterId !== ctx.policy.userId) throw new NotApproverError('Only the requester can remove a request from their list.');
     const state = stateAt(r, ctx.clock.now());
-    if (!TERMINAL_STATES.has(state)) throw new InvalidRequestStateError(state, 'Only finished requests can be removed from the list.');
+    if (!canRemove(state)) throw new InvalidRequestStateError(state, 'Only finished requests can be removed from the list.');
     await tx.accessRequest.update({ where: { id: r.id }, data: { hiddenByRequester: true } });
     return tx.accessRequest.findUniqueOrThrow({ where: { id: r.id }, include: { approvals: true } });
   });
@@ -702,20 +722,6 @@ export type { RequestState };
 
 // --- queries ---
 
-/** A Prisma filter for requests whose state, as of `now`, is one of `states` (row state moved on by the clock). */
-export function stateWhere(states: readonly RequestState[], now: Date): Prisma.AccessRequestWhereInput {
-  const or: Prisma.AccessRequestWhereInput[] = [];
-  for (const s of new Set(states)) {
-    if (s === 'PENDING') or.push({ state: 'PENDING', pendingExpiresAt: { gt: now } });
-    else if (s === 'APPROVED') or.push({ state: 'APPROVED', startsAt: { gt: now } });
-    else if (s === 'AVAILABLE') or.push({ state: { in: ['APPROVED', 'AVAILABLE'] }, startsAt: { lte: now }, endsAt: { gt: now } });
-    else if (s === 'EXPIRED') {
-      or.push({ state: 'EXPIRED' }, { state: 'PENDING', pendingExpiresAt: { lte: now } }, { state: { in: ['APPROVED', 'AVAILABLE'] }, endsAt: { lte: now } });
-    } else or.push({ state: s });
-  }
-  return { OR: or };
-}
-
 const releasedByContext = new WeakMap<Context, Promise<Map<string, Set<string>>>>();
 
 /**
@@ -746,26 +752,55 @@ export function releasedFields(ctx: Context): Promise<Map<string, Set<string>>> 
 }
 
 /**
- * A work queue: requests of the organizations where the viewer may decide, narrowed in SQL by `where`, then
- * kept when the lifecycle says the viewer could perform `probe` now (the same rule acting applies).
+ * A work queue as a Prisma filter: requests of the organizations where the viewer may decide, that they may see,
+ * and that the lifecycle's SQL projection says they could act on now (`approvableWhere` / `reviewableWhere`, the
+ * same rules as `decide`). Filtered entirely in the database, so a queue pages through every actionable request
+ * however many others there are. Null when the viewer is no user (API keys never decide).
  */
-async function queue(ctx: Context, organizationId: string | null, limit: number, where: Prisma.AccessRequestWhereInput, probe: LifecycleEvent) {
-  const userId = ctx.policy.userId;
-  if (!userId) return [];
+function queueWhere(ctx: Context, organizationId: string | null, kind: 'approve' | 'review'): Prisma.AccessRequestWhereInput | null {
+  const p = ctx.policy.principal;
+  if (p.kind !== 'user') return null;
   const orgs = ctx.policy.organizationIds('accessRequest:decide').filter((o) => !organizationId || o === organizationId);
-  const candidates = await ctx.db.accessRequest.findMany({
-    where: { organizationId: { in: orgs }, requesterId: { not: userId }, AND: [where, visibleRequestWhere(ctx)] },
-    include: { approvals: true },
-    orderBy: { createdAt: 'asc' },
-    take: 1000,
-  });
-  return candidates.filter((r) => viewerCan(ctx, r, probe)).slice(0, limit);
+  const viewer = { userId: p.userId, memberships: p.memberships };
+  const now = ctx.clock.now();
+  const actionable = kind === 'approve' ? approvableWhere(viewer, now) : reviewableWhere(viewer, now);
+  return { organizationId: { in: orgs }, AND: [actionable, visibleRequestWhere(ctx)] };
 }
 
 /** Pending requests the viewer can decide now (approver of the current step, not the requester, not yet decided). */
-export const approvalQueue = (ctx: Context, organizationId: string | null, limit = 100): Promise<RequestWithDecisions[]> =>
-  queue(ctx, organizationId, limit, { AND: [stateWhere(['PENDING'], ctx.clock.now()), { participants: { some: { kind: 'APPROVER' } } }] }, { type: 'APPROVE' });
-
+export const approvalQueueWhere = (ctx: Context, organizationId: string | null) => queueWhere(ctx, organizationId, 'approve');
 /** Finished requests that wait for a review the viewer may give. */
-export const reviewQueue = (ctx: Context, organizationId: string | null, limit = 100): Promise<RequestWithDecisions[]> =>
-  queue(ctx, organizationId, limit, { reviewRequired: true, reviewedAt: null, AND: [stateWhere(['CHECKED_IN', 'EXPIRED'], ctx.clock.now())] }, { type: 'REVIEW', comment: 'probe' });
+export const reviewQueueWhere = (ctx: Context, organizationId: string | null) => queueWhere(ctx, organizationId, 'review');
+
+/** A queue's position: its sort key (oldest first) and the id, so paging survives rows leaving the queue. */
+export type QueueKey = { createdAt: Date; id: string };
+
+export function encodeQueueCursor(r: QueueKey): string {
+  return Buffer.from(`q1:${r.createdAt.getTime()}:${r.id}`, 'utf8').toString('base64url');
+}
+
+/** The key in a queue cursor; a cursor that is not one is a client error, never a lookup of some row. */
+export function decodeQueueCursor(cursor: string): QueueKey {
+  const match = cursor.length <= 200 ? /^q1:(\d{1,15}):([0-9a-f-]{1,64})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8')) : null;
+  if (!match) throw new GraphQLError('The cursor is not valid: pass a cursor exactly as an edge of this list gave it.', { extensions: { code: 'BAD_USER_INPUT' } });
+  return { createdAt: new Date(Number(match[1])), id: match[2] };
+}
+
+/**
+ * One page of a queue, keyset-paged on (createdAt, id): the cursor carries the key itself, so nothing is looked
+ * up by it — a cursor of a request that has since been approved, or of another tenant's request, pages exactly
+ * as its key says and reveals nothing.
+ */
+export async function queuePage(ctx: Context, where: Prisma.AccessRequestWhereInput | null, page: { after?: string; before?: string; limit: number; inverted: boolean }): Promise<RequestWithDecisions[]> {
+  if (!where) return [];
+  const and: Prisma.AccessRequestWhereInput[] = [where];
+  const after = page.after ? decodeQueueCursor(page.after) : null;
+  const before = page.before ? decodeQueueCursor(page.before) : null;
+  if (after) and.push({ OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] });
+  if (before) and.push({ OR: [{ createdAt: { lt: before.createdAt } }, { createdAt: before.createdAt, id: { lt: before.id } }] });
+  const direction = page.inverted ? 'desc' : 'asc';
+  return ctx.db.accessRequest.findMany({ where: { AND: and }, include: { approvals: true }, orderBy: [{ createdAt: direction }, { id: direction }], take: page.limit });
+}
+
+export const queueCount = (ctx: Context, where: Prisma.AccessRequestWhereInput | null): Promise<number> =>
+  where ? ctx.db.accessRequest.count({ where }) : Promise.resolve(0);

@@ -1,6 +1,7 @@
 // The access-request lifecycle as a pure function: (request, event, actor, now) → next state or a typed refusal.
 // No database, no clock of its own. The service persists what this decides with a conditional update; the
 // scheduler and every read use `dueTransitions` so that a request's state never contradicts its times.
+import type { Prisma } from '../../generated/prisma-sqlite/client.ts';
 import type { Role } from '../../generated/prisma-sqlite/enums.ts';
 
 export const REQUEST_STATES = ['PENDING', 'APPROVED', 'AVAILABLE', 'CHECKED_IN', 'EXPIRED', 'DENIED', 'REVOKED', 'CANCELLED'] as const;
@@ -8,6 +9,14 @@ export type RequestState = (typeof REQUEST_STATES)[number];
 
 export const TERMINAL_STATES: ReadonlySet<RequestState> = new Set(['CHECKED_IN', 'EXPIRED', 'DENIED', 'REVOKED', 'CANCELLED']);
 export const OPEN_STATES: readonly RequestState[] = ['PENDING', 'APPROVED', 'AVAILABLE'];
+/** States a requester may make a new request from (resubmit): it was turned down or ran out. */
+export const RESUBMITTABLE_STATES: ReadonlySet<RequestState> = new Set(['DENIED', 'REVOKED', 'EXPIRED']);
+/** At most this many approval steps per policy (bounds the SQL projection of "approver of the current step"). */
+export const MAX_STEPS = 10;
+
+export const canResubmit = (state: RequestState): boolean => RESUBMITTABLE_STATES.has(state);
+/** Only finished requests may be hidden from the requester's list. */
+export const canRemove = (state: RequestState): boolean => TERMINAL_STATES.has(state);
 
 /** A set of people: named users and/or everyone holding one of the roles in the request's organization. */
 export type Who = { userIds: string[]; roles: Role[] };
@@ -83,7 +92,7 @@ export type Outcome = {
 export const isIn = (who: Who, actor: Actor): boolean =>
   who.userIds.includes(actor.userId) || (actor.role !== null && who.roles.includes(actor.role));
 
-const approvalsAt = (facts: RequestFacts, step: number) =>
+const approvalsAt = (facts: Pick<RequestFacts, 'decisions'>, step: number) =>
   new Set(facts.decisions.filter((d) => d.step === step && d.decision === 'APPROVE').map((d) => d.approverId)).size;
 
 /** Approvers of any step (they may deny after approval and revoke, as Safeguard allows). */
@@ -200,8 +209,7 @@ export function decide(facts: RequestFacts, event: LifecycleEvent, actor: Actor,
     }
     case 'REVIEW': {
       if (state !== 'CHECKED_IN' && state !== 'EXPIRED') return refuse('INVALID_STATE', state);
-      const wasAvailable = facts.availableAt !== null || timed.some((t) => t.to === 'AVAILABLE');
-      if (!facts.reviewRequired || !wasAvailable || facts.reviewedAt) return refuse('REVIEW_NOT_NEEDED', state);
+      if (!needsReview(facts, now)) return refuse('REVIEW_NOT_NEEDED', state);
       if (isRequester) return refuse('SELF_DECISION', state);
       if (!isIn(facts.reviewers, actor)) return refuse('NOT_REVIEWER', state);
       if (facts.reviewCommentRequired && !comment) return refuse('COMMENT_REQUIRED', state);
@@ -210,7 +218,100 @@ export function decide(facts: RequestFacts, event: LifecycleEvent, actor: Actor,
   }
 }
 
-/** Whether a finished request waits for a review. */
-export function needsReview(facts: Pick<RequestFacts, 'reviewRequired' | 'reviewedAt' | 'availableAt' | 'state'>): boolean {
-  return facts.reviewRequired && !facts.reviewedAt && facts.availableAt !== null && (facts.state === 'CHECKED_IN' || facts.state === 'EXPIRED');
+type ReviewFacts = Pick<RequestFacts, 'state' | 'startsAt' | 'endsAt' | 'pendingExpiresAt' | 'availableAt' | 'reviewRequired' | 'reviewedAt'>;
+
+/**
+ * Whether a request waits for a review at `now` (whoever asks): its policy asked for one, nobody gave it yet,
+ * it is finished (checked in or expired, the clock applied) and it was usable at some point — a request that
+ * expired while pending, or was approved only after its window had closed, released nothing to review.
+ * The precondition of REVIEW in `decide`, so `needsReview` and the review queue agree with what reviewing does.
+ */
+export function needsReview(facts: ReviewFacts, now: Date): boolean {
+  if (!facts.reviewRequired || facts.reviewedAt) return false;
+  const timed = dueTransitions(facts, now);
+  const state = timed.length ? timed[timed.length - 1].to : facts.state;
+  if (state !== 'CHECKED_IN' && state !== 'EXPIRED') return false;
+  return facts.availableAt !== null || timed.some((t) => t.to === 'AVAILABLE');
+}
+
+/** How far one approval step has come: distinct approvals, and whether it reached its required count. */
+export function stepProgress(facts: Pick<RequestFacts, 'steps' | 'decisions'>, index: number): { approvalCount: number; completed: boolean } {
+  const step = facts.steps[index];
+  const approvalCount = approvalsAt(facts, index);
+  return { approvalCount, completed: step !== undefined && approvalCount >= step.requiredApprovals };
+}
+
+// --- the same rules as SQL (Prisma filters), for lists and queues ---
+// Each projection below must select exactly the rows for which its pure counterpart above says yes; the
+// tests compare them on varied requests (test/integration/accessRequests.queues.test.ts).
+
+type Where = Prisma.AccessRequestWhereInput;
+
+/** Rows whose effective state (`effectiveState`: the row's state moved on by the clock) is one of `states`. */
+export function stateWhere(states: readonly RequestState[], now: Date): Where {
+  const or: Where[] = [];
+  for (const s of new Set(states)) {
+    if (s === 'PENDING') or.push({ state: 'PENDING', pendingExpiresAt: { gt: now } });
+    else if (s === 'APPROVED') or.push({ state: 'APPROVED', startsAt: { gt: now } });
+    else if (s === 'AVAILABLE') or.push({ state: 'APPROVED', startsAt: { lte: now }, endsAt: { gt: now } }, { state: 'AVAILABLE', endsAt: { gt: now } });
+    else if (s === 'EXPIRED') {
+      or.push(
+        { state: 'EXPIRED' },
+        { state: 'PENDING', pendingExpiresAt: { lte: now } },
+        { state: 'APPROVED', startsAt: { lte: now }, endsAt: { lte: now } },
+        { state: 'AVAILABLE', endsAt: { lte: now } },
+      );
+    } else or.push({ state: s });
+  }
+  return { OR: or };
+}
+
+/** Rows for which `needsReview(row, now)` holds: finished as of now, and usable at some point. */
+export function needsReviewWhere(now: Date): Where {
+  return {
+    reviewRequired: true,
+    reviewedAt: null,
+    AND: [
+      stateWhere(['CHECKED_IN', 'EXPIRED'], now),
+      // It became available: recorded on the row, or due now (an approved row whose start has passed: START).
+      { OR: [{ availableAt: { not: null } }, { state: 'APPROVED', startsAt: { lte: now } }] },
+    ],
+  };
+}
+
+/** A user as the lifecycle sees them: their id and their role in each organization (see `isIn`). */
+export type ViewerRef = { userId: string; memberships: ReadonlyMap<string, Role> };
+
+/** Participant rows (a request's named people) that name the viewer: by user, or by the role they hold there. */
+function namesViewer(viewer: ViewerRef): Prisma.AccessRequestParticipantWhereInput {
+  return { OR: [{ userId: viewer.userId }, ...[...viewer.memberships].map(([organizationId, role]) => ({ organizationId, role }))] };
+}
+
+/**
+ * Rows the viewer could APPROVE now (`decide(row, APPROVE, viewer, now).ok`), leaving out the organization
+ * permission, which the caller adds: pending as of now, not their own, the viewer named by the current
+ * step (one clause per possible step: SQL cannot compare a participant's step with the row's currentStep
+ * through Prisma), and no decision of theirs on that step yet.
+ */
+export function approvableWhere(viewer: ViewerRef, now: Date): Where {
+  const named = namesViewer(viewer);
+  return {
+    state: 'PENDING',
+    pendingExpiresAt: { gt: now },
+    requesterId: { not: viewer.userId },
+    OR: Array.from({ length: MAX_STEPS }, (_, step) => ({
+      currentStep: step,
+      participants: { some: { kind: 'APPROVER', step, ...named } },
+      approvals: { none: { step, approverId: viewer.userId } },
+    })),
+  };
+}
+
+/** Rows the viewer could REVIEW now (given a comment), leaving out the organization permission. */
+export function reviewableWhere(viewer: ViewerRef, now: Date): Where {
+  return {
+    requesterId: { not: viewer.userId },
+    participants: { some: { kind: 'REVIEWER', ...namesViewer(viewer) } },
+    AND: [needsReviewWhere(now)],
+  };
 }

@@ -431,6 +431,14 @@ export async function deleteCredential(ctx: Context, globalId: string) {
   return ctx.db.$transaction(async (tx) => {
     const current = await loadVisibleCredential(ctx, tx, globalId);
     ctx.policy.assert('credential:delete', { organizationId: current.organizationId });
+    // The check for open requests and the delete are one step: on PostgreSQL the row is locked FOR UPDATE before
+    // the check, and requestAccess holds FOR KEY SHARE on it while it creates a request, so a request made
+    // meanwhile is either seen here (and the delete refused) or made after the delete (and refused there).
+    // SQLite serialises writing transactions.
+    if (ctx.config.databaseProvider === 'postgresql') {
+      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "Credential" WHERE "id" = ${current.id} FOR UPDATE`;
+      if (locked.length === 0) throw new ForbiddenError();
+    }
     const open = await tx.accessRequest.findMany({ where: { credentialId: current.id, state: { in: [...OPEN_STATES] } } });
     const now = ctx.clock.now();
     if (open.some((r) => OPEN_STATES.includes(effectiveState({ ...r, state: r.state as RequestState }, now)))) {

@@ -119,6 +119,20 @@ async function requestOf(ctx: Context, policy: Policy, row: AuditEvent): Promise
   return { request, action: row.action, from: typeof data.from === 'string' ? data.from : null, to };
 }
 
+/**
+ * The step an audit entry put a request on, when that makes it new to that step's approvers: a new or resubmitted
+ * request (step 0), or an approval that completed a step (the entry records the step decided and the step it
+ * waits for afterwards). A partial approval within a step is news to nobody: the others were told when the
+ * step began. Null for every other entry (including approvals recorded before `currentStep` was).
+ */
+function pendingStepOf(row: AuditEvent): number | null {
+  if (row.action === 'access_request.create' || row.action === 'access_request.resubmit') return 0;
+  if (row.action !== 'access_request.approve') return null;
+  const data = dataOf(row);
+  if (typeof data.currentStep !== 'number' || typeof data.step !== 'number' || data.currentStep === data.step) return null;
+  return data.currentStep;
+}
+
 const AFTER = { description: 'A cursor from an earlier event: replay everything after it, then continue live.' };
 
 builder.subscriptionFields((t) => ({
@@ -191,9 +205,13 @@ builder.subscriptionFields((t) => ({
         organizationIds: followed(ctx, 'accessRequest:decide', args.organizationId),
         after: args.after ? decodeCursor(args.after) : null,
         async select(row, policy) {
-          if (!['access_request.create', 'access_request.resubmit', 'access_request.approve'].includes(row.action)) return null;
+          const step = pendingStepOf(row);
+          if (step === null) return null;
           const event = await requestOf(ctx, policy, row);
-          return event && viewerCan(asOf(ctx, policy), event.request, { type: 'APPROVE' }) ? event : null;
+          // Still waiting at the step this entry put it on (a replay skips entries that later ones overtook), and the
+          // viewer can decide it now.
+          if (!event || event.request.currentStep !== step) return null;
+          return viewerCan(asOf(ctx, policy), event.request, { type: 'APPROVE' }) ? event : null;
         },
       }),
     resolve: (event) => event,
