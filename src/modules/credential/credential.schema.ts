@@ -104,6 +104,17 @@ builder.prismaObject('CredentialVersion', {
     version: t.exposeInt('version', { description: 'Version number, from 1.' }),
     changedAt: t.expose('changedAt', { type: 'DateTime', description: 'When this version was stored.' }),
     reason: t.exposeString('reason', { nullable: true, description: 'Why it was changed (rotation reason); null for the first version.' }),
+    apiKeys: t.prismaField({
+      type: ['CredentialApiKey'],
+      description: 'For API_KEY credentials: the keys this version holds (without secrets); pass a key’s id with this version to reveal its secret.',
+      select: { credentialId: true, version: true },
+      resolve: (query, v, _args, ctx) =>
+        ctx.db.credentialApiKey.findMany({
+          ...query,
+          where: { credentialId: v.credentialId, firstVersion: { lte: v.version }, OR: [{ retiredInVersion: null }, { retiredInVersion: { gt: v.version } }] },
+          orderBy: { position: 'asc' },
+        }),
+    }),
     changedBy: t.prismaField({
       type: 'User',
       nullable: true,
@@ -158,7 +169,10 @@ export const CredentialNode = builder.prismaNode('Credential', {
     category: t.relation('category', { nullable: true, description: 'Its category.' }),
     folder: t.relation('folder', { nullable: true, description: 'Its folder.' }),
     organization: t.relation('organization', { description: 'The organization it belongs to.' }),
-    apiKeys: t.relation('apiKeys', { description: 'For API_KEY credentials: the keys (without secrets).', query: { orderBy: { position: 'asc' } } }),
+    apiKeys: t.relation('apiKeys', {
+      description: 'For API_KEY credentials: the keys of the current version (without secrets). Earlier versions list theirs under versions.apiKeys.',
+      query: { where: { retiredInVersion: null }, orderBy: { position: 'asc' } },
+    }),
     versions: t.relation('versions', { description: 'Every version of the secret material, newest first.', query: { orderBy: { version: 'desc' } } }),
     createdBy: t.relation('createdBy', { nullable: true, description: 'Who created it.' }),
     updatedBy: t.relation('updatedBy', { nullable: true, description: 'Who changed it last.' }),

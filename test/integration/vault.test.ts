@@ -1,0 +1,75 @@
+// Regressions from the outside testing of issue 12 (vault and organization items).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/harness.ts';
+import { addMember, createOrg, type OrgFixture } from '../support/fixtures.ts';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+type Actor = { token: string };
+
+const CREATE = /* GraphQL */ `
+  mutation Create($input: CreateCredentialInput!) {
+    createCredential(input: $input) {
+      __typename
+      ... on CreateCredentialPayload { credential { id name apiKeys { id clientIdentifier secretIdentifier } } }
+      ... on ValidationError { fieldErrors { path message } }
+    }
+  }
+`;
+const REVEAL = /* GraphQL */ `
+  mutation Reveal($input: RevealCredentialInput!) {
+    revealCredential(input: $input) {
+      __typename
+      ... on RevealCredentialPayload { field version value }
+      ... on Error { message }
+    }
+  }
+`;
+
+async function create(org: OrgFixture, actor: Actor, input: Record<string, unknown>) {
+  const res = await server.gql(CREATE, { input: { organizationId: org.orgId, ...input } }, actor);
+  const payload = res.data?.createCredential;
+  if (payload?.__typename !== 'CreateCredentialPayload') throw new Error(JSON.stringify(res));
+  return payload.credential as { id: string; name: string; apiKeys: { id: string; clientIdentifier: string; secretIdentifier: string | null }[] };
+}
+
+describe('API_KEY rotation keeps the key metadata of earlier versions', () => {
+  it('lists each version’s keys and reveals an earlier key by its id and version', async () => {
+    const org = await createOrg(server, 'apikeyrot');
+    const member = await addMember(server, org, 'MEMBER');
+    const c = await create(org, member, {
+      kind: 'API_KEY',
+      name: 'Graph app',
+      apiKeys: [{ clientIdentifier: 'client-v1', clientSecret: 'secret-v1', secretIdentifier: 'sid-v1' }],
+    });
+    const rotated = await server.gql(
+      `mutation($input: RotateCredentialInput!) { rotateCredential(input: $input) { __typename } }`,
+      { input: { id: c.id, reason: 'yearly', newSecret: { apiKeys: [{ clientIdentifier: 'client-v2', clientSecret: 'secret-v2' }] } } },
+      member,
+    );
+    expect(rotated.data.rotateCredential.__typename).toBe('RotateCredentialPayload');
+    const read = await server.gql(
+      `query($id: ID!) { node(id: $id) { ... on Credential { apiKeys { clientIdentifier } versions { version apiKeys { id clientIdentifier secretIdentifier } } } } }`,
+      { id: c.id },
+      member,
+    );
+    const node = read.data.node;
+    expect(node.apiKeys).toEqual([{ clientIdentifier: 'client-v2' }]);
+    const byVersion = Object.fromEntries(node.versions.map((v: { version: number; apiKeys: unknown[] }) => [v.version, v.apiKeys]));
+    expect(byVersion[1]).toEqual([{ id: c.apiKeys[0].id, clientIdentifier: 'client-v1', secretIdentifier: 'sid-v1' }]);
+    expect((byVersion[2] as { clientIdentifier: string }[]).map((k) => k.clientIdentifier)).toEqual(['client-v2']);
+    // The old key still exists in the database, and its secret is revealable for version 1 only.
+    const rows = await server.app.deps.db.credentialApiKey.findMany({ where: { clientIdentifier: 'client-v1' } });
+    expect(rows).toHaveLength(1);
+    const old = await server.gql(REVEAL, { input: { id: c.id, field: 'API_KEY_SECRET', version: 1, keyId: c.apiKeys[0].id } }, member);
+    expect(old.data.revealCredential).toMatchObject({ __typename: 'RevealCredentialPayload', value: 'secret-v1', version: 1 });
+    const oldInNew = await server.gql(REVEAL, { input: { id: c.id, field: 'API_KEY_SECRET', version: 2, keyId: c.apiKeys[0].id } }, member);
+    expect(oldInNew.data.revealCredential.__typename).toBe('FieldNotAvailableError');
+  });
+});
