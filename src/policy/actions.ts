@@ -56,6 +56,7 @@ export const ACTIONS = {
   // Workflows notify people and systems outside the vault; they never carry secrets (workflow.service).
   'workflow:read': { description: 'See an organization’s workflows and their delivery log', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user', 'apiKey'] },
   'workflow:manage': { description: 'Create, edit, enable, test and delete workflows', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
+  'accessRecord:read': { description: 'See who revealed, copied or exported a credential (Credential.accessRecords)', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user', 'apiKey'] },
   'accessEvent:read': { description: 'Watch reveals, copies and exports live (passwordAccessed)', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user', 'apiKey'] },
   'audit:read': { description: 'Read, verify and export the audit log', roles: ['ADMIN', 'AUDITOR'], principals: ['user', 'apiKey'] },
 } as const satisfies Record<string, ActionRule>;

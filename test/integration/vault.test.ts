@@ -73,3 +73,34 @@ describe('API_KEY rotation keeps the key metadata of earlier versions', () => {
     expect(oldInNew.data.revealCredential.__typename).toBe('FieldNotAvailableError');
   });
 });
+
+describe('fields refuse instead of answering empty', () => {
+  it('shows access records to ADMIN, MANAGER and AUDITOR; a MEMBER gets FORBIDDEN, not totalCount 0', async () => {
+    const org = await createOrg(server, 'records');
+    const [manager, member, auditor] = [await addMember(server, org, 'MANAGER'), await addMember(server, org, 'MEMBER'), await addMember(server, org, 'AUDITOR')];
+    const c = await create(org, member, { kind: 'PASSWORD', name: 'Router', password: 'a secret value 1' });
+    const shown = await server.gql(REVEAL, { input: { id: c.id, field: 'PASSWORD' } }, member);
+    expect(shown.data.revealCredential.__typename).toBe('RevealCredentialPayload');
+    const RECORDS = `query($id: ID!) { node(id: $id) { ... on Credential { viewerCanSeeAccessRecords accessRecords { totalCount edges { node { surface } } } } } }`;
+    for (const who of [org.admin, manager, auditor]) {
+      const res = await server.gql(RECORDS, { id: c.id }, who);
+      expect(res.errors).toBeUndefined();
+      expect(res.data.node).toEqual({ viewerCanSeeAccessRecords: true, accessRecords: { totalCount: 1, edges: [{ node: { surface: 'REVEAL' } }] } });
+    }
+    const refused = await server.gql(RECORDS, { id: c.id }, member);
+    expect(refused.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(JSON.stringify(refused.data)).not.toContain('totalCount');
+    const may = await server.gql(`query($id: ID!) { node(id: $id) { ... on Credential { viewerCanSeeAccessRecords } } }`, { id: c.id }, member);
+    expect(may.data.node.viewerCanSeeAccessRecords).toBe(false);
+  });
+
+  it('refuses an organization’s API keys to non-ADMINs instead of listing none', async () => {
+    const org = await createOrg(server, 'keylist');
+    const manager = await addMember(server, org, 'MANAGER');
+    const KEYS = `query($id: ID!) { organization(id: $id) { apiKeys { totalCount } } }`;
+    const admin = await server.gql(KEYS, { id: org.orgId }, org.admin);
+    expect(admin.data.organization.apiKeys.totalCount).toBe(0);
+    const refused = await server.gql(KEYS, { id: org.orgId }, manager);
+    expect(refused.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+});

@@ -284,14 +284,22 @@ builder.queryFields((t) => ({
   }),
 }));
 
-builder.prismaObjectField('Credential', 'accessRecords', (t) =>
-  t.relatedConnection('accesses', {
-    description: 'Who revealed, copied or exported this credential, newest first. ADMIN, MANAGER and AUDITOR.',
+builder.prismaObjectFields('Credential', (t) => ({
+  // Refused, never emptied: an empty list would read as "never accessed" (see viewerCanSeeAccessRecords).
+  accessRecords: t.relatedConnection('accesses', {
+    description:
+      'Who revealed, copied or exported this credential, newest first. ADMIN, MANAGER and AUDITOR (action accessRecord:read); anyone else gets a FORBIDDEN error, never an empty list. Check viewerCanSeeAccessRecords first.',
+    authScopes: (c, _args, ctx) => ctx.policy.can('accessRecord:read', { organizationId: c.organizationId }),
     cursor: 'id',
     totalCount: true,
-    query: (_args, ctx) => ({ where: ctx.policy.where('audit:read'), orderBy: [{ at: 'desc' }, { id: 'desc' }] }),
+    query: () => ({ orderBy: [{ at: 'desc' }, { id: 'desc' }] }),
   }),
-);
+  viewerCanSeeAccessRecords: t.boolean({
+    description: 'Whether the viewer may read accessRecords here (ADMIN, MANAGER, AUDITOR).',
+    select: { organizationId: true },
+    resolve: (c, _args, ctx) => ctx.policy.can('accessRecord:read', { organizationId: c.organizationId }),
+  }),
+}));
 
 // ---- mutations ----
 
