@@ -24,6 +24,7 @@ export type ActionRule = {
 export const ACTIONS = {
   'viewer:read': { description: 'Read one’s own identity and memberships', self: true, principals: ['user', 'apiKey'] },
   'session:manage': { description: 'Sign out, list and revoke one’s own sessions', self: true, principals: ['user'] },
+  'invitation:respond': { description: 'See, accept and decline invitations addressed to one’s own email', self: true, principals: ['user'] },
   'organization:create': { description: 'Create an organization', system: true, principals: ['user'] },
   'organization:read': { description: 'See an organization', roles: ALL_ROLES, principals: ['user', 'apiKey'] },
   'organization:manage': { description: 'Rename an organization or change its status', roles: ['ADMIN'], principals: ['user'] },

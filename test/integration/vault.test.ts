@@ -1,7 +1,8 @@
 // Regressions from the outside testing of issue 12 (vault and organization items).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/harness.ts';
-import { addMember, createOrg, type OrgFixture } from '../support/fixtures.ts';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { ACCEPT_INVITATION, ACCEPT_INVITATION_WITH_TOKEN, INVITE_MEMBER, PASSWORD, addMember, createOrg, invite, signIn, unique, type OrgFixture } from '../support/fixtures.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -102,5 +103,106 @@ describe('fields refuse instead of answering empty', () => {
     expect(admin.data.organization.apiKeys.totalCount).toBe(0);
     const refused = await server.gql(KEYS, { id: org.orgId }, manager);
     expect(refused.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('invitations: joining an organization needs the invitee’s consent', () => {
+  const MINE = `{ viewer { invitations { id email role state organizationName } user { memberships { role organization { id } } } } }`;
+  const DECLINE = `mutation($input: DeclineInvitationInput!) { declineInvitation(input: $input) { __typename ... on DeclineInvitationPayload { invitation { state } } } }`;
+  const auditActions = async (org: OrgFixture) =>
+    (await server.app.deps.db.auditEvent.findMany({ where: { chain: decodeGlobalID(org.orgId).id }, orderBy: { seq: 'asc' } })).map((e) => e.action);
+
+  it('answers inviteMember the same whether or not the email has an account, and adds nobody', async () => {
+    const org = await createOrg(server, 'inviter');
+    const other = await createOrg(server, 'elsewhere');
+    const existingEmail = other.admin.email;
+    const newEmail = `${unique('nobody')}@example.test`;
+    const normalise = (res: unknown, email: string) =>
+      JSON.stringify(res)
+        .replaceAll(email, '<email>')
+        .replace(/vgi_[A-Za-z0-9_-]{43}/g, '<token>')
+        .replace(/"id":"[^"]+"/g, '"id":"<id>"');
+    const ask = (email: string) => server.gql(INVITE_MEMBER, { input: { organizationId: org.orgId, email, role: 'MEMBER' } }, org.admin);
+    const [forExisting, forNew] = [await ask(existingEmail), await ask(newEmail)];
+    expect(forExisting.data.inviteMember.__typename).toBe('InviteMemberPayload');
+    expect(normalise(forExisting, existingEmail)).toBe(normalise(forNew, newEmail));
+    // Nobody joined: the existing user's memberships are unchanged until they accept.
+    const members = await server.gql(`query($id: ID!) { organization(id: $id) { members { totalCount } } }`, { id: org.orgId }, org.admin);
+    expect(members.data.organization.members.totalCount).toBe(1);
+    const theirs = await server.gql(MINE, {}, other.admin);
+    expect(theirs.data.viewer.user.memberships).toHaveLength(1);
+    expect(theirs.data.viewer.invitations).toMatchObject([{ email: existingEmail, role: 'MEMBER', state: 'PENDING' }]);
+    expect(await auditActions(org)).toEqual(['organization.create', 'member.invite', 'member.invite']);
+    // The audit entries of both invitations carry the same fields (no "newUser" flag).
+    const data = (await server.app.deps.db.auditEvent.findMany({ where: { chain: decodeGlobalID(org.orgId).id, action: 'member.invite' } })).map((e) => Object.keys(JSON.parse(e.data)).sort().join());
+    expect(data[0]).toBe(data[1]);
+  });
+
+  it('lets an existing user accept or decline while signed in; the token never creates a second account', async () => {
+    const org = await createOrg(server, 'accepting');
+    const person = await createOrg(server, 'person');
+    const { token, invitation } = await invite(server, org, person.admin.email, 'AUDITOR');
+    // The token without signing in is refused for an existing account, exactly like an unknown token.
+    const withToken = await server.gql(ACCEPT_INVITATION_WITH_TOKEN, { input: { token, name: 'Mallory', password: PASSWORD } });
+    const unknown = await server.gql(ACCEPT_INVITATION_WITH_TOKEN, { input: { token: `vgi_${'A'.repeat(43)}`, name: 'Mallory', password: PASSWORD } });
+    expect(withToken.data.acceptInvitationWithToken.__typename).toBe('InvitationInvalidError');
+    expect(withToken).toEqual(unknown);
+    expect(await signIn(server, person.admin.email)).toMatch(/^vgs_/);
+    // Someone else cannot accept it.
+    const stranger = await addMember(server, await createOrg(server, 'stranger'), 'MEMBER');
+    const stolen = await server.gql(ACCEPT_INVITATION, { input: { invitationId: invitation.id } }, stranger);
+    expect(stolen.data.acceptInvitation.__typename).toBe('InvitationInvalidError');
+    const accepted = await server.gql(ACCEPT_INVITATION, { input: { invitationId: invitation.id } }, person.admin);
+    expect(accepted.data.acceptInvitation).toMatchObject({ __typename: 'AcceptInvitationPayload', membership: { role: 'AUDITOR' } });
+    const again = await server.gql(ACCEPT_INVITATION, { input: { token } }, person.admin);
+    expect(again.data.acceptInvitation.__typename).toBe('InvitationInvalidError');
+    const mine = await server.gql(MINE, {}, person.admin);
+    expect(mine.data.viewer.invitations).toEqual([]);
+    expect(mine.data.viewer.user.memberships.map((m: { organization: { id: string } }) => m.organization.id)).toContain(org.orgId);
+    expect(await auditActions(org)).toEqual(['organization.create', 'member.invite', 'member.add']);
+
+    const org2 = await createOrg(server, 'declined');
+    const second = await invite(server, org2, person.admin.email, 'MEMBER');
+    const declined = await server.gql(DECLINE, { input: { invitationId: second.invitation.id } }, person.admin);
+    expect(declined.data.declineInvitation).toEqual({ __typename: 'DeclineInvitationPayload', invitation: { state: 'DECLINED' } });
+    const late = await server.gql(ACCEPT_INVITATION, { input: { invitationId: second.invitation.id } }, person.admin);
+    expect(late.data.acceptInvitation.__typename).toBe('InvitationInvalidError');
+    expect(await auditActions(org2)).toEqual(['organization.create', 'member.invite', 'member.invite_decline']);
+  });
+
+  it('creates a new account from the token once; expired and revoked invitations are refused', async () => {
+    const org = await createOrg(server, 'newcomer');
+    const email = `${unique('newcomer')}@example.test`;
+    const { token } = await invite(server, org, email, 'MEMBER');
+    const weak = await server.gql(ACCEPT_INVITATION_WITH_TOKEN, { input: { token, name: 'New', password: 'short' } });
+    expect(weak.data.acceptInvitationWithToken.__typename).toBe('ValidationError');
+    const ok = await server.gql(ACCEPT_INVITATION_WITH_TOKEN, { input: { token, name: 'New', password: PASSWORD } });
+    expect(ok.data.acceptInvitationWithToken).toMatchObject({ membership: { role: 'MEMBER', user: { email } } });
+    const reuse = await server.gql(ACCEPT_INVITATION_WITH_TOKEN, { input: { token, name: 'Again', password: PASSWORD } });
+    expect(reuse.data.acceptInvitationWithToken.__typename).toBe('InvitationInvalidError');
+    expect(await signIn(server, email)).toMatch(/^vgs_/);
+
+    const lateEmail = `${unique('late')}@example.test`;
+    const expiring = await invite(server, org, lateEmail, 'MEMBER');
+    server.clock.advance(8 * 24 * 60 * 60 * 1000);
+    org.admin.token = await signIn(server, org.admin.email); // sessions end too
+    const expired = await server.gql(ACCEPT_INVITATION_WITH_TOKEN, { input: { token: expiring.token, name: 'Late', password: PASSWORD } });
+    expect(expired.data.acceptInvitationWithToken.__typename).toBe('InvitationInvalidError');
+
+    const revoked = await invite(server, org, lateEmail, 'MEMBER');
+    const replaced = await invite(server, org, lateEmail, 'MANAGER');
+    const old = await server.gql(ACCEPT_INVITATION_WITH_TOKEN, { input: { token: revoked.token, name: 'Late', password: PASSWORD } });
+    expect(old.data.acceptInvitationWithToken.__typename).toBe('InvitationInvalidError');
+    const REVOKE = `mutation($input: RevokeInvitationInput!) { revokeInvitation(input: $input) { __typename } }`;
+    const other = await createOrg(server, 'other-revoker');
+    const foreign = await server.gql(REVOKE, { input: { invitationId: replaced.invitation.id } }, other.admin);
+    const missing = await server.gql(REVOKE, { input: { invitationId: replaced.invitation.id.slice(0, -2) + 'xx' } }, other.admin);
+    expect(foreign.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(foreign.errors).toEqual(missing.errors);
+    expect((await server.gql(REVOKE, { input: { invitationId: replaced.invitation.id } }, org.admin)).data.revokeInvitation.__typename).toBe('RevokeInvitationPayload');
+    const afterRevoke = await server.gql(ACCEPT_INVITATION_WITH_TOKEN, { input: { token: replaced.token, name: 'Late', password: PASSWORD } });
+    expect(afterRevoke.data.acceptInvitationWithToken.__typename).toBe('InvitationInvalidError');
+    const listed = await server.gql(`query($id: ID!) { organization(id: $id) { invitations { totalCount edges { node { state } } } } }`, { id: org.orgId }, org.admin);
+    expect(listed.data.organization.invitations.edges.map((e: { node: { state: string } }) => e.node.state).sort()).toEqual(['ACCEPTED', 'EXPIRED', 'REVOKED', 'REVOKED']);
   });
 });
