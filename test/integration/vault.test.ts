@@ -206,3 +206,81 @@ describe('invitations: joining an organization needs the invitee’s consent', (
     expect(listed.data.organization.invitations.edges.map((e: { node: { state: string } }) => e.node.state).sort()).toEqual(['ACCEPTED', 'EXPIRED', 'REVOKED', 'REVOKED']);
   });
 });
+
+describe('credential cursors are positions, not rows', () => {
+  const PAGE = `query Page($filter: CredentialFilter!, $orderBy: CredentialOrder, $first: Int, $after: String) {
+    credentials(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id name } }
+    }
+  }`;
+  type Page = { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { cursor: string; node: { id: string; name: string } }[] };
+  const page = async (org: OrgFixture, vars: Record<string, unknown>): Promise<Page> => {
+    const res = await server.gql(PAGE, { filter: { organizationId: org.orgId }, ...vars }, org.admin);
+    if (!res.data?.credentials) throw new Error(JSON.stringify(res));
+    return res.data.credentials;
+  };
+  const rest = async (org: OrgFixture, orderBy: unknown, after: string) => {
+    const names: string[] = [];
+    for (let p = await page(org, { orderBy, first: 2, after }); ; p = await page(org, { orderBy, first: 2, after: p.pageInfo.endCursor })) {
+      names.push(...p.edges.map((e) => e.node.name));
+      if (!p.pageInfo.hasNextPage) return names;
+    }
+  };
+  const DELETE = `mutation($input: DeleteCredentialInput!) { deleteCredential(input: $input) { __typename } }`;
+  const UPDATE = `mutation($input: UpdateCredentialInput!) { updateCredential(input: $input) { __typename } }`;
+
+  it('continues after the cursor’s credential is deleted or renamed, in every order', async () => {
+    const org = await createOrg(server, 'cursor');
+    for (let i = 1; i <= 12; i++) {
+      await create(org, org.admin, { kind: 'PASSWORD', name: `c${String(i).padStart(2, '0')}`, password: 'a secret value 1' });
+      server.clock.advance(1000);
+    }
+    const orders = ['NAME', 'CREATED_AT', 'UPDATED_AT', 'PASSWORD_UPDATED_AT'].flatMap((field) => ['ASC', 'DESC'].map((direction) => ({ field, direction })));
+    let renames = 0;
+    for (const orderBy of orders) {
+      for (const change of ['delete', 'rename'] as const) {
+        const label = `${orderBy.field} ${orderBy.direction} after ${change}`;
+        const all = (await page(org, { orderBy, first: 100 })).edges.map((e) => e.node.name);
+        const first = await page(org, { orderBy, first: 2 });
+        const at = first.edges[1].node;
+        let renamed: string | null = null;
+        if (change === 'delete') {
+          expect((await server.gql(DELETE, { input: { id: at.id } }, org.admin)).data.deleteCredential.__typename).toBe('DeleteCredentialPayload');
+        } else {
+          // Renamed to sort first by name (and its updatedAt moves to now).
+          renamed = `a${String(renames++).padStart(2, '0')}`;
+          expect((await server.gql(UPDATE, { input: { id: at.id, name: renamed } }, org.admin)).data.updateCredential.__typename).toBe('UpdateCredentialPayload');
+        }
+        const following = await rest(org, orderBy, first.pageInfo.endCursor);
+        // Everything after the cursor, once, in order; the renamed row may show up again at its new place.
+        expect(following.filter((n) => n !== renamed), label).toEqual(all.slice(2));
+      }
+    }
+  }, 180_000);
+
+  it('answers a cursor from another organization’s row like a missing one, and refuses malformed cursors', async () => {
+    const mine = await createOrg(server, 'cursor-mine');
+    const theirs = await createOrg(server, 'cursor-theirs');
+    for (const name of ['Alpha', 'Bravo', 'Xray', 'Yankee']) await create(mine, mine.admin, { kind: 'PASSWORD', name, password: 'a secret value 1' });
+    const gone = await create(mine, mine.admin, { kind: 'PASSWORD', name: 'Mike', password: 'a secret value 1' });
+    await create(theirs, theirs.admin, { kind: 'PASSWORD', name: 'Mike', password: 'a secret value 1' });
+    const cursorOf = async (org: OrgFixture) => (await page(org, { first: 100 })).edges.find((e) => e.node.name === 'Mike')!.cursor;
+    const missingCursor = await cursorOf(mine);
+    await server.gql(DELETE, { input: { id: gone.id } }, mine.admin);
+    const foreignCursor = await cursorOf(theirs);
+    const afterMissing = await page(mine, { first: 10, after: missingCursor });
+    const afterForeign = await page(mine, { first: 10, after: foreignCursor });
+    expect(afterMissing.edges.map((e) => e.node.name)).toEqual(['Xray', 'Yankee']);
+    expect(afterForeign.edges.map((e) => e.node.name)).toEqual(['Xray', 'Yankee']);
+    expect(afterForeign.totalCount).toBe(4);
+
+    for (const bad of ['garbage', 'k1:' + Buffer.from('["NAME",1,2]').toString('base64url'), Buffer.from('GPC:S:x').toString('base64')]) {
+      const res = await server.gql(PAGE, { filter: { organizationId: mine.orgId }, first: 2, after: bad }, mine.admin);
+      expect(res.errors?.[0].extensions?.code, bad).toBe('BAD_USER_INPUT');
+    }
+    // A cursor of one order is refused by another.
+    const byName = (await page(mine, { first: 1 })).pageInfo.endCursor;
+    const crossed = await server.gql(PAGE, { filter: { organizationId: mine.orgId }, orderBy: { field: 'CREATED_AT', direction: 'ASC' }, first: 1, after: byName }, mine.admin);
+    expect(crossed.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
