@@ -24,6 +24,7 @@ export type ActionRule = {
 export const ACTIONS = {
   'viewer:read': { description: 'Read one’s own identity and memberships', self: true, principals: ['user', 'apiKey'] },
   'session:manage': { description: 'Sign out, list and revoke one’s own sessions', self: true, principals: ['user'] },
+  'invitation:respond': { description: 'See, accept and decline invitations addressed to one’s own email', self: true, principals: ['user'] },
   'organization:create': { description: 'Create an organization', system: true, principals: ['user'] },
   'organization:read': { description: 'See an organization', roles: ALL_ROLES, principals: ['user', 'apiKey'] },
   'organization:manage': { description: 'Rename an organization or change its status', roles: ['ADMIN'], principals: ['user'] },
@@ -56,6 +57,7 @@ export const ACTIONS = {
   // Workflows notify people and systems outside the vault; they never carry secrets (workflow.service).
   'workflow:read': { description: 'See an organization’s workflows and their delivery log', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user', 'apiKey'] },
   'workflow:manage': { description: 'Create, edit, enable, test and delete workflows', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
+  'accessRecord:read': { description: 'See who revealed, copied or exported a credential (Credential.accessRecords)', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user', 'apiKey'] },
   'accessEvent:read': { description: 'Watch reveals, copies and exports live (passwordAccessed)', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user', 'apiKey'] },
   'audit:read': { description: 'Read, verify and export the audit log', roles: ['ADMIN', 'AUDITOR'], principals: ['user', 'apiKey'] },
 } as const satisfies Record<string, ActionRule>;

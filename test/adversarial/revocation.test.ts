@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { startTestServer, type TestServer } from '../support/harness.ts';
-import { ADD_MEMBER, addMember, createOrg, signIn, type OrgFixture } from '../support/fixtures.ts';
+import { addMember, joinOrg, createOrg, signIn, type OrgFixture } from '../support/fixtures.ts';
 import { APPROVE, CREATE_CREDENTIAL, ENV, localOf, REVEAL, REQUEST } from './support.ts';
 
 let server: TestServer;
@@ -56,9 +56,8 @@ async function credentialIn(org: OrgFixture, name: string, restricted = false) {
 /** One user who is a MANAGER in both organizations; returns their token and their membership in each. */
 async function managerOfBoth(a: OrgFixture, b: OrgFixture) {
   const m = await addMember(server, a, 'MANAGER');
-  const added = await server.gql(ADD_MEMBER, { input: { organizationId: b.orgId, email: m.email, role: 'MANAGER' } }, b.admin);
-  expect(added.data.addMember.__typename).toBe('AddMemberPayload');
-  return { ...m, token: await signIn(server, m.email), membershipInA: m.membershipId, membershipInB: added.data.addMember.membership.id as string };
+  const added = await joinOrg(server, b, m, 'MANAGER');
+  return { ...m, token: await signIn(server, m.email), membershipInA: m.membershipId, membershipInB: added.membershipId };
 }
 
 /** A restricted credential, a MEMBER requester and a policy with MANAGER approvers, in `org`. */

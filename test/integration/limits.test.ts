@@ -222,8 +222,8 @@ describe('production mode', () => {
     const cases: [string, Record<string, unknown>?][] = [
       ['{ viewr { kind } }'],
       ['{ viewer { kinds } }'],
-      ['mutation { addMember(input: { organizationId: "x", email: "a@example.test", name: "x", role: ADMN }) { __typename } }'],
-      ['mutation($i: AddMemberInput!) { addMember(input: $i) { __typename } }', { i: { organizationId: 'x', email: 'a@example.test', name: 'x', role: 'ADMN' } }],
+      ['mutation { inviteMember(input: { organizationId: "x", email: "a@example.test", role: ADMN }) { __typename } }'],
+      ['mutation($i: InviteMemberInput!) { inviteMember(input: $i) { __typename } }', { i: { organizationId: 'x', email: 'a@example.test', role: 'ADMN' } }],
       ['mutation($i: SignInInput!) { signIn(input: $i) { __typename } }', { i: { emial: 'a@example.test', password: 'x' } }],
     ];
     for (const [query, variables] of cases) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/harness.ts';
-import { ADD_MEMBER, PASSWORD, addMember, createOrg, signIn, unique } from '../support/fixtures.ts';
+import { INVITE_MEMBER, PASSWORD, addMember, createOrg, joinOrg, signIn, unique } from '../support/fixtures.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -86,15 +86,13 @@ describe('members', () => {
     const org = await createOrg(server, 'members');
     const other = await createOrg(server, 'members-other');
     const manager = await addMember(server, org, 'MANAGER');
-    // An existing user (the other org's admin) is added without a password.
-    const existing = await server.gql(ADD_MEMBER, { input: { organizationId: org.orgId, email: other.admin.email.toUpperCase(), role: 'AUDITOR' } }, { token: org.admin.token });
-    expect(existing.data.addMember.membership).toMatchObject({ role: 'AUDITOR', user: { email: other.admin.email } });
-    const dup = await server.gql(ADD_MEMBER, { input: { organizationId: org.orgId, email: other.admin.email, role: 'MEMBER' } }, { token: org.admin.token });
-    expect(dup.data.addMember).toMatchObject({ __typename: 'AlreadyExistsError' });
-    const incomplete = await server.gql(ADD_MEMBER, { input: { organizationId: org.orgId, email: `${unique('new')}@example.test`, role: 'MEMBER' } }, { token: org.admin.token });
-    expect(incomplete.data.addMember.fieldErrors.map((e: any) => e.path.join('.'))).toEqual(['input.name', 'input.initialPassword']);
-    const badEmail = await server.gql(ADD_MEMBER, { input: { organizationId: org.orgId, email: 'nope', role: 'MEMBER', name: 'N', initialPassword: PASSWORD } }, { token: org.admin.token });
-    expect(badEmail.data.addMember.fieldErrors).toEqual([{ path: ['input', 'email'], message: 'must be an email address' }]);
+    // An existing user (the other org's admin) joins by accepting an invitation.
+    const existing = await joinOrg(server, org, { email: other.admin.email.toUpperCase(), token: other.admin.token }, 'AUDITOR');
+    expect(existing.membershipId).toBeTruthy();
+    const dup = await server.gql(INVITE_MEMBER, { input: { organizationId: org.orgId, email: other.admin.email, role: 'MEMBER' } }, { token: org.admin.token });
+    expect(dup.data.inviteMember).toMatchObject({ __typename: 'AlreadyExistsError' });
+    const badEmail = await server.gql(INVITE_MEMBER, { input: { organizationId: org.orgId, email: 'nope', role: 'MEMBER' } }, { token: org.admin.token });
+    expect(badEmail.data.inviteMember.fieldErrors).toEqual([{ path: ['input', 'email'], message: 'must be an email address' }]);
 
     const list = await server.gql(MEMBERS, { id: org.orgId, first: 2 }, { token: manager.token });
     expect(list.data.organization.members.totalCount).toBe(3);
@@ -165,7 +163,7 @@ describe('tenancy: other organizations answer exactly like missing ones', () => 
     expect(foreignM.errors?.[0]).toMatchObject({ message: 'Not found, or not allowed.', extensions: { code: 'FORBIDDEN' } });
 
     const add = (organizationId: string) =>
-      server.gql(ADD_MEMBER, { input: { organizationId, email: 'x@example.test', role: 'ADMIN', name: 'X', initialPassword: PASSWORD } }, { token: mine.admin.token });
+      server.gql(INVITE_MEMBER, { input: { organizationId, email: 'x@example.test', role: 'ADMIN' } }, { token: mine.admin.token });
     const [foreignAdd, missingAdd] = await Promise.all([add(theirs.orgId), add(missingOrg)]);
     expect(foreignAdd.errors).toEqual(missingAdd.errors);
     // Nothing was written in the foreign organization.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { startTestServer, type TestServer } from '../support/harness.ts';
-import { addMember, createOrg, signIn, type OrgFixture } from '../support/fixtures.ts';
+import { addMember, createOrg, joinOrg, signIn, type OrgFixture } from '../support/fixtures.ts';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { createContext } from '../../src/context.ts';
 import { auditFeed } from '../../src/modules/realtime/feed.ts';
@@ -138,7 +138,7 @@ describe('subscriptions: passwordAccessed', () => {
     const b = await createOrg(server, 'live-revoke-b');
     // One manager in both organizations.
     const manager = await addMember(server, a, 'MANAGER');
-    await server.gql(`mutation($input: AddMemberInput!) { addMember(input: $input) { __typename } }`, { input: { organizationId: b.orgId, email: manager.email, role: 'MANAGER' } }, b.admin);
+    await joinOrg(server, b, manager, 'MANAGER');
     const token = await signIn(server, manager.email);
     const credA = await credentialIn(a, 'in A');
     const credB = await credentialIn(b, 'in B');

@@ -4,7 +4,8 @@ import { createClient } from 'graphql-ws';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { PASSWORD, createOrg, unique } from '../support/fixtures.ts';
 import {
-  AddMemberDocument,
+  AcceptInvitationWithTokenDocument,
+  InviteMemberDocument,
   CreateApiKeyDocument,
   OrganizationMembersDocument,
   SignInDocument,
@@ -98,7 +99,7 @@ describe('health, readiness and GraphiQL', () => {
 });
 
 describe('the typed SDK against the running server', () => {
-  it('signs in, reads the viewer, adds a member and pages through members with generated documents', async () => {
+  it('signs in, reads the viewer, invites a member and pages through members with generated documents', async () => {
     const org = await createOrg(server, 'sdk');
     const anon = createVaultgateClient({ url: server.url });
     const signedIn = await anon.request(SignInDocument, { input: { email: org.admin.email, password: PASSWORD } });
@@ -109,10 +110,10 @@ describe('the typed SDK against the running server', () => {
     expect(viewer.viewer?.user?.memberships.map((m) => m.organization.id)).toEqual([org.orgId]);
 
     const email = `${unique('sdk')}@example.test`;
-    const added = await client.request(AddMemberDocument, {
-      input: { organizationId: org.orgId, email, role: 'MEMBER', name: 'SDK user', initialPassword: PASSWORD },
-    });
-    expect(added.addMember.__typename).toBe('AddMemberPayload');
+    const invited = await client.request(InviteMemberDocument, { input: { organizationId: org.orgId, email, role: 'MEMBER' } });
+    if (invited.inviteMember.__typename !== 'InviteMemberPayload') throw new Error('expected an invitation');
+    const added = await anon.request(AcceptInvitationWithTokenDocument, { input: { token: invited.inviteMember.token, name: 'SDK user', password: PASSWORD } });
+    expect(added.acceptInvitationWithToken.__typename).toBe('AcceptInvitationWithTokenPayload');
     const refused = await client.request(CreateApiKeyDocument, { input: { organizationId: org.orgId, name: '', role: 'MEMBER' } });
     expect(refused.createApiKey.__typename === 'ValidationError' && refused.createApiKey.fieldErrors[0].path).toEqual(['input', 'name']);
 

@@ -48,27 +48,67 @@ export async function createOrg(server: TestServer, label = 'org'): Promise<OrgF
   };
 }
 
-export const ADD_MEMBER = /* GraphQL */ `
-  mutation AddMember($input: AddMemberInput!) {
-    addMember(input: $input) {
+export const INVITE_MEMBER = /* GraphQL */ `
+  mutation InviteMember($input: InviteMemberInput!) {
+    inviteMember(input: $input) {
       __typename
-      ... on AddMemberPayload { membership { id role user { id email } } }
+      ... on InviteMemberPayload { token invitation { id email role state expiresAt } }
       ... on Error { message }
       ... on ValidationError { fieldErrors { path message } }
     }
   }
 `;
 
-/** Adds a new user with a role to the fixture's organization and signs them in. */
-export async function addMember(server: TestServer, org: OrgFixture, role: 'ADMIN' | 'MANAGER' | 'MEMBER' | 'AUDITOR') {
+export const ACCEPT_INVITATION_WITH_TOKEN = /* GraphQL */ `
+  mutation AcceptInvitationWithToken($input: AcceptInvitationWithTokenInput!) {
+    acceptInvitationWithToken(input: $input) {
+      __typename
+      ... on AcceptInvitationWithTokenPayload { membership { id role user { id email } } }
+      ... on Error { message }
+      ... on ValidationError { fieldErrors { path message } }
+    }
+  }
+`;
+
+export const ACCEPT_INVITATION = /* GraphQL */ `
+  mutation AcceptInvitation($input: AcceptInvitationInput!) {
+    acceptInvitation(input: $input) {
+      __typename
+      ... on AcceptInvitationPayload { membership { id role user { id email } } }
+      ... on Error { message }
+    }
+  }
+`;
+
+type Role = 'ADMIN' | 'MANAGER' | 'MEMBER' | 'AUDITOR';
+
+/** An ADMIN invites an email; returns the one-time token (and the invitation). */
+export async function invite(server: TestServer, org: OrgFixture, email: string, role: Role) {
+  const res = await server.gql(INVITE_MEMBER, { input: { organizationId: org.orgId, email, role } }, { token: org.admin.token });
+  const payload = res.data?.inviteMember;
+  if (payload?.__typename !== 'InviteMemberPayload') throw new Error(`inviteMember failed: ${JSON.stringify(res)}`);
+  return payload as { token: string; invitation: { id: string; email: string; role: Role; state: string; expiresAt: string } };
+}
+
+/**
+ * Adds a new user with a role to the fixture's organization and signs them in: the ADMIN invites a fresh email,
+ * the invitee accepts with the token (name and password), then signs in.
+ */
+export async function addMember(server: TestServer, org: OrgFixture, role: Role) {
   const email = `${unique(role.toLowerCase())}@example.test`;
-  const res = await server.gql(
-    ADD_MEMBER,
-    { input: { organizationId: org.orgId, email, role, name: `A ${role}`, initialPassword: PASSWORD } },
-    { token: org.admin.token },
-  );
-  const payload = res.data?.addMember;
-  if (payload?.__typename !== 'AddMemberPayload') throw new Error(`addMember failed: ${JSON.stringify(res)}`);
+  const { token: invitationToken } = await invite(server, org, email, role);
+  const res = await server.gql(ACCEPT_INVITATION_WITH_TOKEN, { input: { token: invitationToken, name: `A ${role}`, password: PASSWORD } });
+  const payload = res.data?.acceptInvitationWithToken;
+  if (payload?.__typename !== 'AcceptInvitationWithTokenPayload') throw new Error(`acceptInvitationWithToken failed: ${JSON.stringify(res)}`);
   const token = await signIn(server, email);
   return { email, token, membershipId: payload.membership.id as string, userId: payload.membership.user.id as string };
+}
+
+/** An existing, signed-in user joins another organization: its ADMIN invites them, they accept signed in. */
+export async function joinOrg(server: TestServer, org: OrgFixture, person: { email: string; token: string }, role: Role) {
+  const { invitation } = await invite(server, org, person.email, role);
+  const res = await server.gql(ACCEPT_INVITATION, { input: { invitationId: invitation.id } }, { token: person.token });
+  const payload = res.data?.acceptInvitation;
+  if (payload?.__typename !== 'AcceptInvitationPayload') throw new Error(`acceptInvitation failed: ${JSON.stringify(res)}`);
+  return { membershipId: payload.membership.id as string };
 }

@@ -24,10 +24,11 @@ export const ApiKeyNode = builder.prismaNode('ApiKey', {
 
 builder.prismaObjectField('Organization', 'apiKeys', (t) =>
   t.relatedConnection('apiKeys', {
-    description: 'The organization’s API keys, newest first. Empty unless the viewer is an ADMIN here.',
+    description: 'The organization’s API keys, newest first. ADMIN only: anyone else gets a FORBIDDEN error, never an empty list.',
+    authScopes: (org, _args, ctx) => ctx.policy.can('apiKey:read', { organizationId: org.id }),
     cursor: 'id',
     totalCount: true,
-    query: (_args, ctx) => ({ where: ctx.policy.where('apiKey:read'), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+    query: () => ({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
   }),
 );
 

@@ -12,7 +12,7 @@ const ViewerKind = builder.enumType('ViewerKind', {
 
 type ViewerShape = { kind: 'USER' | 'API_KEY'; userId: string | null; apiKeyId: string | null };
 
-const Viewer = builder.objectRef<ViewerShape>('Viewer').implement({
+export const Viewer = builder.objectRef<ViewerShape>('Viewer').implement({
   description: 'Who is making the request.',
   fields: (t) => ({
     kind: t.field({ type: ViewerKind, description: 'Session or API key.', resolve: (v) => v.kind }),

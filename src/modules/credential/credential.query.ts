@@ -4,6 +4,7 @@ import { ValidationError } from '../../lib/errors.ts';
 import { localId } from '../../lib/ids.ts';
 import { folderSubtreeIds } from '../folder/folder.service.ts';
 import type { Prisma } from '../../generated/prisma-sqlite/client.ts';
+import type { KeysetOrder } from '../../lib/keyset.ts';
 
 export type CredentialFilter = {
   organizationId: string;
@@ -99,26 +100,10 @@ export function credentialOrderBy(order?: CredentialOrder | null): Prisma.Creden
   return [{ [ORDER_COLUMN[o.field]]: dir }, { id: dir }];
 }
 
-/**
- * The page's cursor once more, as a range on the sort column. Prisma turns a cursor into `(col = X AND id >= Y) OR
- * col > X` (X, Y read from the cursor's row), which no index serves as a range: a page deep in the order read
- * every row before it. `col >= X` (`<=` when the page runs against the order, `last`/`before`) follows from that
- * condition, so the page does not change, and the scan starts at the cursor in the list's index.
- */
-export async function cursorRange(
-  ctx: Context,
-  query: { cursor?: { id?: string }; take?: number },
-  order?: CredentialOrder | null,
-): Promise<Prisma.CredentialWhereInput> {
-  const id = query.cursor?.id;
-  if (!id) return {};
+/** The keyset order (lib/keyset.ts) of a credential list: the sort column, then id, both in the given direction. */
+export function credentialKeysetOrder(order?: CredentialOrder | null): KeysetOrder {
   const o = order ?? { field: 'NAME', direction: 'ASC' };
-  const column = ORDER_COLUMN[o.field];
-  const at = await ctx.db.credential.findUnique({ where: { id }, select: { name: true, createdAt: true, updatedAt: true, passwordUpdatedAt: true } });
-  // No such row: Prisma answers that cursor itself.
-  if (!at) return {};
-  const forward = (o.direction === 'DESC') === (query.take !== undefined && query.take < 0);
-  return { [column]: forward ? { gte: at[column] } : { lte: at[column] } };
+  return { tag: o.field, column: ORDER_COLUMN[o.field], direction: o.direction === 'DESC' ? 'desc' : 'asc', kind: o.field === 'NAME' ? 'string' : 'date' };
 }
 
 /** Non-archived credentials per category of one organization (null category = uncategorised). */

@@ -11,7 +11,11 @@ import {
   rotateCredential,
   updateCredential,
 } from './credential.service.ts';
-import { countByCategory, credentialOrderBy, credentialQueryWhere, cursorRange } from './credential.query.ts';
+import { countByCategory, credentialKeysetOrder, credentialQueryWhere, type CredentialOrder } from './credential.query.ts';
+import { keysetConnection } from '../../lib/keyset.ts';
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import type { GraphQLResolveInfo } from 'graphql';
+import type { Context } from '../../context.ts';
 import {
   ACCESS_SURFACES,
   AccessRequestRequiredError,
@@ -24,7 +28,7 @@ import {
 } from './reveal.service.ts';
 import { exportCredentials } from './export.service.ts';
 import { releasedFields } from '../accessRequest/accessRequest.service.ts';
-import type { AccessRecord, Credential } from '../../generated/prisma-sqlite/client.ts';
+import type { AccessRecord, Credential, Prisma } from '../../generated/prisma-sqlite/client.ts';
 
 const CredentialKindEnum = builder.enumType('CredentialKind', {
   description: 'What kind of secret a credential holds.',
@@ -104,6 +108,17 @@ builder.prismaObject('CredentialVersion', {
     version: t.exposeInt('version', { description: 'Version number, from 1.' }),
     changedAt: t.expose('changedAt', { type: 'DateTime', description: 'When this version was stored.' }),
     reason: t.exposeString('reason', { nullable: true, description: 'Why it was changed (rotation reason); null for the first version.' }),
+    apiKeys: t.prismaField({
+      type: ['CredentialApiKey'],
+      description: 'For API_KEY credentials: the keys this version holds (without secrets); pass a key’s id with this version to reveal its secret.',
+      select: { credentialId: true, version: true },
+      resolve: (query, v, _args, ctx) =>
+        ctx.db.credentialApiKey.findMany({
+          ...query,
+          where: { credentialId: v.credentialId, firstVersion: { lte: v.version }, OR: [{ retiredInVersion: null }, { retiredInVersion: { gt: v.version } }] },
+          orderBy: { position: 'asc' },
+        }),
+    }),
     changedBy: t.prismaField({
       type: 'User',
       nullable: true,
@@ -158,7 +173,10 @@ export const CredentialNode = builder.prismaNode('Credential', {
     category: t.relation('category', { nullable: true, description: 'Its category.' }),
     folder: t.relation('folder', { nullable: true, description: 'Its folder.' }),
     organization: t.relation('organization', { description: 'The organization it belongs to.' }),
-    apiKeys: t.relation('apiKeys', { description: 'For API_KEY credentials: the keys (without secrets).', query: { orderBy: { position: 'asc' } } }),
+    apiKeys: t.relation('apiKeys', {
+      description: 'For API_KEY credentials: the keys of the current version (without secrets). Earlier versions list theirs under versions.apiKeys.',
+      query: { where: { retiredInVersion: null }, orderBy: { position: 'asc' } },
+    }),
     versions: t.relation('versions', { description: 'Every version of the secret material, newest first.', query: { orderBy: { version: 'desc' } } }),
     createdBy: t.relation('createdBy', { nullable: true, description: 'Who created it.' }),
     updatedBy: t.relation('updatedBy', { nullable: true, description: 'Who changed it last.' }),
@@ -220,47 +238,63 @@ const CategoryCount = builder.objectRef<{ categoryId: string | null; count: numb
   }),
 });
 
+type Counted = { totalCount: () => Promise<number> };
+
+/**
+ * One keyset page of credentials (lib/keyset.ts). The nodes are read with the selection the query asks for below
+ * edges.node, in the page's one findMany; totalCount is counted only when asked.
+ */
+async function credentialPage(
+  ctx: Context,
+  info: GraphQLResolveInfo,
+  args: { first?: number | null; last?: number | null; after?: string | null; before?: string | null },
+  where: Prisma.CredentialWhereInput,
+  orderBy: CredentialOrder | null | undefined,
+) {
+  const selection = queryFromInfo({ context: ctx, info, path: ['edges', 'node'], typeName: 'Credential' });
+  const page = await keysetConnection(args, credentialKeysetOrder(orderBy), (p) =>
+    ctx.db.credential.findMany({ ...(selection as object), where: { AND: [where, p.where as Prisma.CredentialWhereInput] }, orderBy: p.orderBy, take: p.take }),
+  );
+  let counted: Promise<number> | null = null;
+  return { ...page, totalCount: () => (counted ??= ctx.db.credential.count({ where })) };
+}
+
 builder.queryFields((t) => ({
-  credentials: t.prismaConnection({
-    description: 'Credentials of one organization, filtered and sorted (name by default). Archived ones only when asked.',
-    authScopes: { can: 'credential:read' },
-    type: 'Credential',
-    cursor: 'id',
-    args: {
-      filter: t.arg({ type: CredentialFilterInput, required: true, description: 'Which credentials.' }),
-      orderBy: t.arg({ type: CredentialOrderInput, description: 'Sort order (default: name ascending).' }),
+  credentials: t.connection(
+    {
+      description:
+        'Credentials of one organization, filtered and sorted (name by default). Archived ones only when asked. Cursors are positions (sort value and id), so paging continues correctly when a listed credential is renamed or deleted; a cursor of another order, or malformed, is refused with BAD_USER_INPUT.',
+      authScopes: { can: 'credential:read' },
+      type: CredentialNode,
+      args: {
+        filter: t.arg({ type: CredentialFilterInput, required: true, description: 'Which credentials.' }),
+        orderBy: t.arg({ type: CredentialOrderInput, description: 'Sort order (default: name ascending).' }),
+      },
+      resolve: async (_root, args, ctx, info) => {
+        const where = await credentialQueryWhere(ctx, { ...args.filter, organizationId: String(args.filter.organizationId) } as never);
+        return credentialPage(ctx, info, args, where, args.orderBy);
+      },
     },
-    totalCount: async (_parent, args, ctx) => ctx.db.credential.count({ where: await credentialQueryWhere(ctx, { ...args.filter, organizationId: String(args.filter.organizationId) } as never) }),
-    resolve: async (query, _root, args, ctx) =>
-      ctx.db.credential.findMany({
-        ...query,
-        where: {
-          AND: [
-            await credentialQueryWhere(ctx, { ...args.filter, organizationId: String(args.filter.organizationId) } as never),
-            await cursorRange(ctx, query, args.orderBy),
-          ],
-        },
-        orderBy: credentialOrderBy(args.orderBy),
-      }),
-  }),
-  staleCredentials: t.prismaConnection({
-    description: 'The stale-password report: credentials whose secret has not changed for `days` days (default 90), oldest first.',
-    authScopes: { can: 'credential:read' },
-    type: 'Credential',
-    cursor: 'id',
-    args: {
-      organizationId: t.arg.id({ required: true, description: 'Global id of the organization.' }),
-      days: t.arg.int({ description: 'Age in days (default 90).' }),
+    { description: 'A page of credentials.', fields: (c) => ({ totalCount: c.int({ description: 'How many credentials match, on every page.', resolve: (p) => (p as unknown as Counted).totalCount() }) }) },
+    { description: 'One credential in a page, with its cursor.' },
+  ),
+  staleCredentials: t.connection(
+    {
+      description: 'The stale-password report: credentials whose secret has not changed for `days` days (default 90), oldest first. Cursors are positions, as for credentials.',
+      authScopes: { can: 'credential:read' },
+      type: CredentialNode,
+      args: {
+        organizationId: t.arg.id({ required: true, description: 'Global id of the organization.' }),
+        days: t.arg.int({ description: 'Age in days (default 90).' }),
+      },
+      resolve: async (_root, args, ctx, info) => {
+        const where = await credentialQueryWhere(ctx, { organizationId: String(args.organizationId), staleDays: args.days ?? 90 });
+        return credentialPage(ctx, info, args, where, { field: 'PASSWORD_UPDATED_AT', direction: 'ASC' });
+      },
     },
-    totalCount: async (_parent, args, ctx) =>
-      ctx.db.credential.count({ where: await credentialQueryWhere(ctx, { organizationId: String(args.organizationId), staleDays: args.days ?? 90 }) }),
-    resolve: async (query, _root, args, ctx) =>
-      ctx.db.credential.findMany({
-        ...query,
-        where: await credentialQueryWhere(ctx, { organizationId: String(args.organizationId), staleDays: args.days ?? 90 }),
-        orderBy: credentialOrderBy({ field: 'PASSWORD_UPDATED_AT', direction: 'ASC' }),
-      }),
-  }),
+    { description: 'A page of stale credentials.', fields: (c) => ({ totalCount: c.int({ description: 'How many credentials are stale, on every page.', resolve: (p) => (p as unknown as Counted).totalCount() }) }) },
+    { description: 'One stale credential in a page, with its cursor.' },
+  ),
   credentialCountsByCategory: t.field({
     description: 'How many credentials (not archived) each category holds.',
     authScopes: { can: 'credential:read' },
@@ -270,14 +304,22 @@ builder.queryFields((t) => ({
   }),
 }));
 
-builder.prismaObjectField('Credential', 'accessRecords', (t) =>
-  t.relatedConnection('accesses', {
-    description: 'Who revealed, copied or exported this credential, newest first. ADMIN, MANAGER and AUDITOR.',
+builder.prismaObjectFields('Credential', (t) => ({
+  // Refused, never emptied: an empty list would read as "never accessed" (see viewerCanSeeAccessRecords).
+  accessRecords: t.relatedConnection('accesses', {
+    description:
+      'Who revealed, copied or exported this credential, newest first. ADMIN, MANAGER and AUDITOR (action accessRecord:read); anyone else gets a FORBIDDEN error, never an empty list. Check viewerCanSeeAccessRecords first.',
+    authScopes: (c, _args, ctx) => ctx.policy.can('accessRecord:read', { organizationId: c.organizationId }),
     cursor: 'id',
     totalCount: true,
-    query: (_args, ctx) => ({ where: ctx.policy.where('audit:read'), orderBy: [{ at: 'desc' }, { id: 'desc' }] }),
+    query: () => ({ orderBy: [{ at: 'desc' }, { id: 'desc' }] }),
   }),
-);
+  viewerCanSeeAccessRecords: t.boolean({
+    description: 'Whether the viewer may read accessRecords here (ADMIN, MANAGER, AUDITOR).',
+    select: { organizationId: true },
+    resolve: (c, _args, ctx) => ctx.policy.can('accessRecord:read', { organizationId: c.organizationId }),
+  }),
+}));
 
 // ---- mutations ----
 

@@ -367,12 +367,14 @@ export async function rotateCredential(
       }
     }
     if (kind === 'API_KEY' && given.apiKeys?.length) {
-      // A new set of API keys replaces the old set (the old ones stay readable in earlier versions).
+      // A new set of API keys replaces the old set from the next version on. The old rows are retired, not
+      // deleted: earlier versions keep their client and secret identifiers beside their sealed secrets.
       for (const key of carried.keys()) if (key.startsWith('API_KEY_SECRET:')) carried.delete(key);
-      await tx.credentialApiKey.deleteMany({ where: { credentialId: current.id } });
+      const next = current.currentVersion + 1;
+      await tx.credentialApiKey.updateMany({ where: { credentialId: current.id, retiredInVersion: null }, data: { retiredInVersion: next } });
       for (const [position, k] of given.apiKeys.entries()) {
         const key = await tx.credentialApiKey.create({
-          data: { credentialId: current.id, clientIdentifier: k.clientIdentifier.trim(), secretIdentifier: k.secretIdentifier?.trim() || null, position },
+          data: { credentialId: current.id, clientIdentifier: k.clientIdentifier.trim(), secretIdentifier: k.secretIdentifier?.trim() || null, position, firstVersion: next },
         });
         carried.set(`API_KEY_SECRET:${key.id}`, { field: 'API_KEY_SECRET', keyRef: key.id, plaintext: k.clientSecret });
       }

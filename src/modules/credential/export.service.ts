@@ -40,7 +40,7 @@ export async function exportCredentials(
       where,
       orderBy: credentialOrderBy(),
       take: EXPORT_LIMIT + 1,
-      include: { category: true, folder: true, apiKeys: { orderBy: { position: 'asc' } } },
+      include: { category: true, folder: true, apiKeys: { where: { retiredInVersion: null }, orderBy: { position: 'asc' } } },
     });
     if (credentials.length > EXPORT_LIMIT) {
       throw ValidationError.field('input.filter', `matches more than ${EXPORT_LIMIT} credentials; narrow the filter`);

@@ -1,10 +1,9 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.ts';
-import { AlreadyExistsError, LastAdminError, ValidationError } from '../../lib/errors.ts';
+import { LastAdminError, ValidationError } from '../../lib/errors.ts';
 import { localId } from '../../lib/ids.ts';
 import '../user/user.schema.ts';
 import {
-  addMember,
   createOrganization,
   removeMember,
   updateMemberRole,
@@ -121,16 +120,6 @@ const UpdateOrganizationInput = builder.inputType('UpdateOrganizationInput', {
     status: t.field({ type: OrganizationStatusEnum, description: 'New status.' }),
   }),
 });
-const AddMemberInput = builder.inputType('AddMemberInput', {
-  description: 'Who to add, and with which role. A new email creates the user (name and initialPassword required).',
-  fields: (t) => ({
-    organizationId: t.id({ required: true, description: 'Global id of the organization.' }),
-    email: t.string({ required: true, description: 'The person’s email address.' }),
-    role: t.field({ type: RoleEnum, required: true, description: 'Their role in this organization.' }),
-    name: t.string({ description: 'Display name; required when the email is new.' }),
-    initialPassword: t.string({ description: 'First password (12 to 256 characters); required when the email is new.' }),
-  }),
-});
 const UpdateMemberRoleInput = builder.inputType('UpdateMemberRoleInput', {
   description: 'A membership and its new role.',
   fields: (t) => ({
@@ -190,16 +179,6 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateOrganizationInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ({
       organization: await updateOrganization(ctx, { ...input, id: String(input.id) }),
-    }),
-  }),
-  addMember: t.field({
-    description: 'Adds a user to an organization with a role, creating the user when the email is new. ADMIN only.',
-    authScopes: { can: 'member:manage' },
-    type: MembershipPayload('AddMemberPayload', 'Result of adding a member.'),
-    errors: { types: [ValidationError, AlreadyExistsError] },
-    args: { input: t.arg({ type: AddMemberInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => ({
-      membership: await addMember(ctx, { ...input, organizationId: String(input.organizationId) }),
     }),
   }),
   updateMemberRole: t.field({

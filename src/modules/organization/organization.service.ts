@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { AppDeps, Context } from '../../context.ts';
-import { isUniqueViolation, type TxClient } from '../../db/client.ts';
-import { AlreadyExistsError, ForbiddenError, LastAdminError, ValidationError } from '../../lib/errors.ts';
+import type { TxClient } from '../../db/client.ts';
+import { ForbiddenError, LastAdminError } from '../../lib/errors.ts';
 import { localId } from '../../lib/ids.ts';
-import { hashPassword } from '../../lib/passwords.ts';
-import { email, parseInput, passwordSchema, text } from '../../lib/validate.ts';
+import { parseInput, text } from '../../lib/validate.ts';
 import { ROLES } from '../../policy/actions.ts';
 import type { Role } from '../../generated/prisma-sqlite/enums.ts';
 import { appendAudit } from '../audit/audit.chain.ts';
@@ -61,65 +60,6 @@ export async function updateOrganization(
     await appendAudit(tx, ctx, { organizationId: id, action: 'organization.update', targetType: 'Organization', targetId: id, data: { changes } });
     return organization;
   });
-}
-
-const addMemberInput = z.object({
-  email,
-  role,
-  name: text(200).optional(),
-  initialPassword: passwordSchema.optional(),
-});
-
-/**
- * Adds a user to an organization. An existing user (by email) is added as they are; a new user is created
- * with the given name and initial password, which they should change on first sign-in.
- */
-export async function addMember(
-  ctx: Context,
-  input: { organizationId: string; email: string; role: Role; name?: string | null; initialPassword?: string | null },
-) {
-  const organizationId = localId(input.organizationId, 'Organization');
-  ctx.policy.assert('member:manage', { organizationId });
-  const data = parseInput(addMemberInput, {
-    email: input.email,
-    role: input.role,
-    name: input.name ?? undefined,
-    initialPassword: input.initialPassword ?? undefined,
-  });
-  const existing = await ctx.db.user.findUnique({ where: { email: data.email } });
-  let passwordHash: string | null = null;
-  if (!existing) {
-    const missing = [
-      ...(data.name ? [] : [{ path: ['input', 'name'], message: 'is required for a new user' }]),
-      ...(data.initialPassword ? [] : [{ path: ['input', 'initialPassword'], message: 'is required for a new user' }]),
-    ];
-    if (missing.length) throw new ValidationError(missing);
-    passwordHash = await hashPassword(data.initialPassword!);
-  }
-  try {
-    return await principalsChanged(ctx, () => ctx.db.$transaction(async (tx) => {
-      const membership = await tx.membership.create({
-        data: {
-          role: data.role,
-          organization: { connect: { id: organizationId } },
-          user: existing
-            ? { connect: { id: existing.id } }
-            : { create: { email: data.email, name: data.name!, passwordHash: passwordHash! } },
-        },
-      });
-      await appendAudit(tx, ctx, {
-        organizationId,
-        action: 'member.add',
-        targetType: 'Membership',
-        targetId: membership.id,
-        data: { userId: membership.userId, email: data.email, role: membership.role, newUser: !existing },
-      });
-      return membership;
-    }));
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new AlreadyExistsError('This user is already a member of the organization.', 'email');
-    throw error;
-  }
 }
 
 async function loadMembershipForManage(ctx: Context, tx: TxClient, membershipGlobalId: string) {
