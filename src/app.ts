@@ -168,8 +168,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       debug: (...args) => logger.debug({ yoga: args.map(String) }),
       info: (...args) => logger.info({ yoga: args.map(String) }),
       warn: (...args) => logger.warn({ yoga: args.map(String) }),
-      error: (...args) =>
-        logger.error({ err: args.find((a) => a instanceof Error), yoga: args.filter((a) => !(a instanceof Error)).map(String) }),
+      error: (...args) => {
+        const err = args.find((a) => a instanceof Error);
+        // An outage is logged once, by DependencyHealth, not once per request it refuses.
+        if (err && unavailableDependency(err)) return;
+        logger.error({ err, yoga: args.filter((a) => !(a instanceof Error)).map(String) });
+      },
     },
     context: async (init) => {
       const ws = (init as { wsConnection?: WsConnection }).wsConnection;
