@@ -94,6 +94,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   if (config.redisUrl) health.register('redis', false);
   const db: Db = createDb(config.databaseUrl, { ...options.db, health });
   const stopWatchingDatabase = watchDatabase(config.databaseUrl, health);
+  const postgres = config.databaseProvider === 'postgresql';
   const keyring = new Keyring(
     loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile }),
   );
@@ -159,7 +160,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       maskError: (error, message, isDev) => {
         const dependency = unavailableDependency(error);
         if (!dependency) return maskError(error, message, isDev);
-        if (dependency === 'database') health.report('database', 'connection', false, 'request failed');
+        // With PostgreSQL this opens the breaker until the probe gets an answer; an embedded SQLite file has no
+        // connection to lose, so there the error is answered 503 but no outage is declared.
+        if (dependency === 'database' && postgres) health.report('database', 'connection', false, 'request failed');
         const e = error as Partial<GraphQLError>;
         return new ServiceUnavailableError(dependency, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path });
       },
@@ -211,13 +214,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
    * balancer would turn a degraded service into none (docs/outages.md).
    */
   const readiness = async (res: ServerResponse) => {
-    if (health.isUp('database')) {
+    // With PostgreSQL down, the probe (watchDatabase) decides when it is back; otherwise ask the database now.
+    if (!postgres || health.isUp('database')) {
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
           db.$queryRawUnsafe('SELECT 1'),
           new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('readiness check timed out')), READY_CHECK_TIMEOUT_MS))),
         ]);
+        if (!postgres) health.report('database', 'connection', true);
       } catch (error) {
         health.report('database', 'connection', false, unavailableDependency(error) ? 'readiness check failed' : 'readiness check timed out or failed');
       } finally {

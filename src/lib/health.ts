@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { GraphQLError, type GraphQLErrorOptions } from 'graphql';
+import { Gauge, register } from 'prom-client';
 import type { Logger } from './logger.ts';
 
 /**
@@ -93,7 +94,9 @@ export function unavailableDependency(error: unknown, depth = 0): DependencyName
   const metaCode = (e.meta as { code?: unknown } | undefined)?.code;
   if (typeof metaCode === 'string' && PG_UNAVAILABLE.test(metaCode)) return 'database';
   if (PG_MESSAGES.some((m) => message.startsWith(m))) return 'database';
-  for (const inner of [e.originalError, e.cause]) {
+  // Raw queries ($queryRaw) wrap the adapter's error as P2010 "Raw query failed", keeping it in meta.
+  const meta = e.meta as { driverAdapterError?: unknown } | undefined;
+  for (const inner of [e.originalError, e.cause, meta?.driverAdapterError]) {
     const found = unavailableDependency(inner, depth + 1);
     if (found) return found;
   }
@@ -131,7 +134,9 @@ export class DependencyHealth {
 
   /** Declares a configured dependency (unknown ones are neither reported nor checked). */
   register(name: DependencyName, required: boolean): void {
-    if (!this.entries.has(name)) this.entries.set(name, { required, down: new Map(), since: Date.now() });
+    if (this.entries.has(name)) return;
+    this.entries.set(name, { required, down: new Map(), since: Date.now() });
+    dependencyGauge(name, true);
   }
 
   /** A part of a dependency was found working (`up`) or not; logs and announces only changes of the whole. */
@@ -148,7 +153,7 @@ export class DependencyHealth {
     entry.since = now;
     if (isUp) this.logger.info({ event: 'dependency.up', dependency: name, downForMs: lastedMs }, `${name} is reachable again`);
     else this.logger.warn({ event: 'dependency.down', dependency: name, part, reason: reason ?? 'unreachable' }, `${name} is unreachable`);
-    dependencyGauge?.(name, isUp);
+    dependencyGauge(name, isUp);
     this.changes.emit('change', name, isUp);
   }
 
@@ -177,5 +182,15 @@ export class DependencyHealth {
   }
 }
 
-/** Set by the metrics wiring (below) when prom-client is present. */
-let dependencyGauge: ((name: DependencyName, up: boolean) => void) | undefined;
+const GAUGE = 'vaultgate_dependency_up';
+
+/**
+ * `vaultgate_dependency_up{dependency}` in prom-client's default registry (what /metrics serves): 1 while up,
+ * 0 while down. One process runs one app; should several share a process (tests), the last change wins.
+ */
+function dependencyGauge(name: DependencyName, up: boolean): void {
+  const gauge =
+    (register.getSingleMetric(GAUGE) as Gauge<'dependency'> | undefined) ??
+    new Gauge({ name: GAUGE, help: 'Whether a dependency (database, redis) is reachable: 1 up, 0 down.', labelNames: ['dependency'] });
+  gauge.set({ dependency: name }, up ? 1 : 0);
+}
