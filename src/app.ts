@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { Config } from './config.ts';
-import { createDb, type Db, type DbOptions } from './db/client.ts';
+import { createDb, watchDatabase, type Db, type DbOptions } from './db/client.ts';
+import { DependencyHealth, RETRY_AFTER_SECONDS, ServiceUnavailableError, unavailableDependency } from './lib/health.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
@@ -74,6 +75,10 @@ export const CLOSE_TOO_MANY_CONNECTIONS = 4429;
 export const TOO_MANY_OPERATIONS = 'TOO_MANY_OPERATIONS';
 
 const PROXY_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
+/** The WebSocket close code (RFC 6455 registry) for a connection refused during a dependency outage. */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+/** /readyz waits at most this long for the database's answer. */
+const READY_CHECK_TIMEOUT_MS = 1000;
 
 function header(req: IncomingMessage, name: string): string | null {
   const v = req.headers[name];
@@ -97,16 +102,42 @@ function wsCredentials(params: Record<string, unknown> | undefined): PresentedCr
 export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
+  // Which dependencies are reachable (docs/outages.md). The database is required for readiness; Redis is not:
+  // without it the instance degrades (limits in memory, no principal cache, events caught up from the log).
   usePasswordHashProfile(config.passwordHashProfile);
-  const db: Db = createDb(config.databaseUrl, options.db);
+  const health = new DependencyHealth(logger);
+  health.register('database', true);
+  if (config.redisUrl) health.register('redis', false);
+  const db: Db = createDb(config.databaseUrl, { ...options.db, health });
+  const stopWatchingDatabase = watchDatabase(config.databaseUrl, health);
+  const postgres = config.databaseProvider === 'postgresql';
   const keyring = new Keyring(
     loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile }),
   );
-  const deps: AppDeps = { config, db, clock, logger, keyring, events: new EventBus(config.redisUrl, (err) => logger.error({ err }, 'event bus error')),
-    limits: createRateLimiter({ redisUrl: config.redisUrl, redisPrefix: config.rateLimits.redisPrefix }, clock, (err) => logger.error({ err }, 'rate limit store error')),
-    principals: new PrincipalCache(config.authCacheMs), installation: new InstallationState() };
+  const deps: AppDeps = {
+    config,
+    db,
+    clock,
+    logger,
+    keyring,
+    health,
+    events: new EventBus(config.redisUrl, health),
+    limits: createRateLimiter({ redisUrl: config.redisUrl, redisPrefix: config.rateLimits.redisPrefix }, clock, health),
+    principals: new PrincipalCache(config.authCacheMs),
+    installation: new InstallationState(),
+  };
   // Another instance changed a session, user, membership or key: what this one cached may be stale.
   deps.events.subscribe('auth.changed', () => deps.principals.clear());
+  deps.events.subscribe('events.resync', () => deps.principals.clear());
+  health.onChange((name, up) => {
+    // Without Redis this instance does not hear other instances' `auth.changed`: no caching meanwhile.
+    if (name === 'redis') {
+      if (up) deps.principals.resume();
+      else deps.principals.suspend();
+    }
+    // Feeds that stopped reading when the database went away read on from their cursors.
+    if (name === 'database' && up) deps.events.resync();
+  });
   let scheduler: ReturnType<typeof startScheduler> | undefined;
   let workflows: ReturnType<typeof startWorkflowWorker> | undefined;
 
@@ -144,14 +175,30 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         onExecute: ({ args }: { args: ExecutionArgs }) => ({ onExecuteDone: () => announceAppended(args.contextValue as Context) }),
       },
     ],
-    // Never reveal internals: unexpected errors become "Unexpected error." in every environment.
-    maskedErrors: { isDev: false },
+    // Never reveal internals: unexpected errors become "Unexpected error." in every environment. A dependency
+    // outage is not unexpected: it is answered SERVICE_UNAVAILABLE, 503 with Retry-After (docs/outages.md).
+    maskedErrors: {
+      isDev: false,
+      maskError: (error, message, isDev) => {
+        const dependency = unavailableDependency(error);
+        if (!dependency) return maskError(error, message, isDev);
+        // With PostgreSQL this opens the breaker until the probe gets an answer; an embedded SQLite file has no
+        // connection to lose, so there the error is answered 503 but no outage is declared.
+        if (dependency === 'database' && postgres) health.report('database', 'connection', false, 'request failed');
+        const e = error as Partial<GraphQLError>;
+        return new ServiceUnavailableError(dependency, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path });
+      },
+    },
     logging: {
       debug: (...args) => logger.debug({ yoga: args.map(String) }),
       info: (...args) => logger.info({ yoga: args.map(String) }),
       warn: (...args) => logger.warn({ yoga: args.map(String) }),
-      error: (...args) =>
-        logger.error({ err: args.find((a) => a instanceof Error), yoga: args.filter((a) => !(a instanceof Error)).map(String) }),
+      error: (...args) => {
+        const err = args.find((a) => a instanceof Error);
+        // An outage is logged once, by DependencyHealth, not once per request it refuses.
+        if (err && unavailableDependency(err)) return;
+        logger.error({ err, yoga: args.filter((a) => !(a instanceof Error)).map(String) });
+      },
     },
     context: async (init) => {
       const ws = (init as { wsConnection?: WsConnection }).wsConnection;
@@ -179,16 +226,41 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     });
     const path = req.url?.split('?')[0];
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
-    if (path === '/readyz') {
-      try {
-        await db.$queryRawUnsafe('SELECT 1');
-        return json(res, 200, { status: 'ready' });
-      } catch {
-        return json(res, 503, { status: 'unavailable' });
-      }
-    }
+    if (path === '/readyz') return readiness(res);
     return yoga.requestListener(req, res);
   });
+
+  /**
+   * Each configured dependency, up or down and since when; 503 while a required one (the database) is down.
+   * Redis down is "degraded", still 200: every instance shares one Redis, and taking them all out of the load
+   * balancer would turn a degraded service into none (docs/outages.md).
+   */
+  const readiness = async (res: ServerResponse) => {
+    // With PostgreSQL down, the probe (watchDatabase) decides when it is back; otherwise ask the database now.
+    if (!postgres || health.isUp('database')) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          db.$queryRawUnsafe('SELECT 1'),
+          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('readiness check timed out')), READY_CHECK_TIMEOUT_MS))),
+        ]);
+        if (!postgres) health.report('database', 'connection', true);
+      } catch (error) {
+        health.report('database', 'connection', false, unavailableDependency(error) ? 'readiness check failed' : 'readiness check timed out or failed');
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    const dependencies = health.dependencyState();
+    const ready = health.ready();
+    const degraded = Object.values(dependencies).some((d) => !d.up);
+    res.writeHead(ready ? 200 : 503, {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      ...(ready ? {} : { 'retry-after': String(RETRY_AFTER_SECONDS) }),
+    });
+    res.end(JSON.stringify({ status: ready ? (degraded ? 'degraded' : 'ready') : 'unavailable', dependencies }));
+  };
 
   const wss = new WebSocketServer({
     server,
@@ -223,7 +295,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       const key = `${conn.presented.bearer ?? ''}\0${conn.presented.apiKey ?? ''}`;
       let check = checks.get(key);
       if (!check) checks.set(key, (check = authenticate(deps, conn.presented)));
-      check.catch(() => {
+      check.catch((error) => {
+        // A database outage says nothing about the credentials: the socket stays, and is checked next sweep.
+        if (unavailableDependency(error)) return;
         forgetConnection(socket);
         socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the session or API key is no longer valid');
       });
@@ -247,7 +321,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           const principal = await limitAuthFailures(deps, address, true, () => authenticate(deps, presented));
           if (principal.kind === 'anonymous') return false;
           principalKey = principal.kind === 'user' ? `user:${principal.userId}` : `apiKey:${principal.apiKeyId}`;
-        } catch {
+        } catch (error) {
+          // Not the client's fault: 1013 Try Again Later (graphql-ws's 4403 would say its credentials were refused).
+          if (unavailableDependency(error)) socket.close(CLOSE_TRY_AGAIN_LATER, 'Service unavailable: try again later');
           return false;
         }
         if (socket.readyState !== socket.OPEN) return false;
@@ -301,12 +377,20 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         }
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return wsErrors(errors);
+        let contextValue: Awaited<ReturnType<typeof enveloped.contextFactory>>;
+        try {
+          contextValue = await enveloped.contextFactory();
+        } catch (error) {
+          const dependency = unavailableDependency(error);
+          if (dependency) return wsErrors([new ServiceUnavailableError(dependency)]);
+          throw error;
+        }
         return {
           schema: enveloped.schema,
           operationName: payload.operationName,
           document,
           variableValues: payload.variables,
-          contextValue: await enveloped.contextFactory(),
+          contextValue,
           rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
         };
       },
@@ -373,6 +457,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           server.closeIdleConnections();
         });
         await yoga.dispose?.();
+        stopWatchingDatabase();
         await deps.events.stop();
         await deps.limits.close();
         await db.$disconnect();

@@ -32,6 +32,7 @@ import { ValidationError } from './lib/errors.ts';
 import { createAdministrator } from './modules/auth/auth.service.ts';
 import { Keyring } from './modules/keys/keyring.ts';
 import { createRateLimiter } from './lib/rateLimit.ts';
+import { DependencyHealth } from './lib/health.ts';
 import { EventBus } from './lib/events.ts';
 import { loadMasterKey, MasterKeyError, writeKeyFile, type MasterKey } from './lib/crypto/envelope.ts';
 import { KeyRotationError, keyStatus, rekeyOrganization, rotateMasterKey } from './modules/keys/rotation.ts';
@@ -100,7 +101,7 @@ async function adminCreate(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   try {
     const { user, organization } = await createAdministrator(
-      { config, db, clock: systemClock, logger, keyring: new Keyring(loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile })), events: new EventBus(), limits: createRateLimiter({ redisUrl: undefined, redisPrefix: config.rateLimits.redisPrefix }, systemClock), principals: new PrincipalCache(0), installation: new InstallationState() },
+      { config, db, clock: systemClock, logger, keyring: new Keyring(loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile })), events: new EventBus(), limits: createRateLimiter({ redisUrl: undefined, redisPrefix: config.rateLimits.redisPrefix }, systemClock), principals: new PrincipalCache(0), installation: new InstallationState(), health: new DependencyHealth(logger) },
       { email: values.email, name: values.name ?? values.email, password, organizationName: values.org },
       { onlyIfFirst: false },
     );

@@ -6,6 +6,7 @@ import type { Logger } from './lib/logger.ts';
 import type { Keyring } from './modules/keys/keyring.ts';
 import type { EventBus } from './lib/events.ts';
 import type { RateLimiter } from './lib/rateLimit.ts';
+import type { DependencyHealth } from './lib/health.ts';
 import { UnauthenticatedError } from './lib/errors.ts';
 import { Policy } from './policy/policy.ts';
 import { authenticate, limitAuthFailures } from './modules/auth/auth.service.ts';
@@ -27,6 +28,8 @@ export type AppDeps = {
   principals: PrincipalCache;
   /** Whether the installation has users; the one-time bootstrap token until it has. */
   installation: InstallationState;
+  /** Whether the database and Redis are reachable (docs/outages.md); /readyz reads it. */
+  health: DependencyHealth;
 };
 
 /** Facts about the caller's connection, recorded with sessions and (later) access records. */

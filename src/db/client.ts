@@ -2,6 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { DriverAdapterError } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
+import { errorLabel, unavailableDependency, type DependencyHealth } from '../lib/health.ts';
 import { PrismaClient as SqliteClient } from '../generated/prisma-sqlite/client.ts';
 import { PrismaClient as PostgresClient } from '../generated/prisma-postgres/client.ts';
 
@@ -15,7 +18,45 @@ export type TxClient = Omit<Db, '$connect' | '$disconnect' | '$on' | '$transacti
 export type DbOptions = {
   /** Called with every SQL statement the client sends; used by tests and benchmarks to count statements. */
   onQuery?: (sql: string) => void;
+  /**
+   * Where a lost PostgreSQL connection is reported. While it says the database is down, queries fail at once
+   * (a circuit breaker) instead of each waiting on a dead connection; `watchDatabase` closes it again.
+   */
+  health?: DependencyHealth;
 };
+
+/** How long a new PostgreSQL connection (or a wait for a free one) may take before the request is answered 503. */
+export const PG_CONNECT_TIMEOUT_MS = 2000;
+/** While the database is down, how often `watchDatabase` tries it. */
+export const PROBE_INTERVAL_MS = 500;
+
+type Gated = { queryRaw: Function; executeRaw: Function; startTransaction: Function; executeScript?: Function };
+
+/**
+ * Wraps the PostgreSQL adapter's entry points: refused at once while the database is known to be down, and any
+ * connection-class failure reported (Prisma maps the DriverAdapterError to P1001, answered as SERVICE_UNAVAILABLE).
+ */
+function gatePostgres(factory: PrismaPg, health: DependencyHealth) {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    const gated = adapter as unknown as Gated;
+    for (const method of ['queryRaw', 'executeRaw', 'startTransaction'] as const) {
+      const original = gated[method].bind(adapter);
+      gated[method] = async (...args: unknown[]) => {
+        if (!health.isUp('database')) throw new DriverAdapterError({ kind: 'DatabaseNotReachable' });
+        try {
+          return await original(...args);
+        } catch (error) {
+          if (unavailableDependency(error) === 'database') health.report('database', 'connection', false, errorLabel(error));
+          throw error;
+        }
+      };
+    }
+    return adapter;
+  };
+  return factory;
+}
 
 /** `file:relative/path.db` is resolved against the working directory; its folder is created. */
 export function sqlitePath(url: string): string {
@@ -95,7 +136,15 @@ export function createDb(url: string, options: DbOptions = {}): Db {
     const adapter = sqliteAdapter(sqlitePath(url));
     client = new SqliteClient({ adapter, log }) as Db;
   } else {
-    const adapter = new PrismaPg({ connectionString: url, max: 10 });
+    const health = options.health;
+    const report = (error: Error) => health?.report('database', 'connection', false, errorLabel(error));
+    let adapter = new PrismaPg(
+      // keepAlive: a connection whose peer vanished without a FIN is noticed by the kernel, not never.
+      { connectionString: url, max: 10, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, keepAlive: true },
+      // An idle pooled connection that breaks is an event on the pool (unhandled, it would crash the process).
+      { onPoolError: report, onConnectionError: report },
+    );
+    if (health) adapter = gatePostgres(adapter, health);
     client = new PostgresClient({ adapter, log }) as unknown as Db;
   }
   if (options.onQuery) {
@@ -110,4 +159,39 @@ export function createDb(url: string, options: DbOptions = {}): Db {
 /** Whether an error is a unique-constraint violation (Prisma's P2002), on either provider. */
 export function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: string }).code === 'P2002';
+}
+
+/**
+ * While the database is reported down, tries it every PROBE_INTERVAL_MS on a connection of its own (not the
+ * pool, whose entry points the breaker refuses) and reports it up on the first answer. Only for PostgreSQL:
+ * an embedded SQLite file has no connection to lose. Returns the stop function.
+ */
+export function watchDatabase(url: string, health: DependencyHealth): () => void {
+  if (url.startsWith('file:')) return () => {};
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const probe = async () => {
+    timer = undefined;
+    if (stopped || health.isUp('database')) return;
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, query_timeout: PG_CONNECT_TIMEOUT_MS });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      health.report('database', 'connection', true);
+    } catch {
+      // still down: the next probe follows
+    } finally {
+      void client.end().catch(() => undefined);
+    }
+    if (!stopped && !health.isUp('database')) timer = setTimeout(probe, PROBE_INTERVAL_MS).unref();
+  };
+  const off = health.onChange((name, up) => {
+    if (name === 'database' && !up && !timer) timer = setTimeout(probe, 0).unref();
+  });
+  return () => {
+    stopped = true;
+    off();
+    clearTimeout(timer);
+  };
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
+import { errorLabel, REDIS_FAIL_FAST, type DependencyHealth } from './health.ts';
 
 /**
  * What happened, by id only (CONVENTIONS §7): subscribers re-read the objects through the services with their
@@ -19,6 +20,14 @@ export type DomainEvent =
   | {
       /** A session, user, membership or API key changed: instances drop the principals they cached. */
       topic: 'auth.changed';
+    }
+  | {
+      /**
+       * Local only, never published: notifications from other instances may have been missed (Redis is or was
+       * unreachable, or the database just came back). Followers of the audit log re-read from their cursors;
+       * caches of other instances' state drop it.
+       */
+      topic: 'events.resync';
     };
 
 export type AccessRequestChanged = {
@@ -36,50 +45,137 @@ export type AccessRequestChanged = {
 
 const CHANNEL = 'vaultgate:events';
 
+/** While Redis is unreachable, how often followers are told to re-read the log (events of other instances). */
+export const RESYNC_INTERVAL_MS = 1000;
+
 /**
  * Publishes events to the subscribers of this process, or — with Redis (REDIS_URL) — of every instance: then
  * a publish goes to Redis and comes back to each instance, this one included, through its subscription.
+ *
+ * Without Redis for a while (docs/outages.md), the bus degrades rather than fails: what this instance publishes
+ * reaches its own subscribers directly, and every RESYNC_INTERVAL_MS it emits `events.resync`, on which the
+ * audit-log followers re-read from their cursors — so other instances' events still arrive, a little late, and
+ * exactly once (the log is the store; notifications only wake). When Redis is back, one more resync catches up
+ * on whatever happened between the last tick and the resubscription.
  */
 export class EventBus {
   private readonly emitter = new EventEmitter({ captureRejections: false });
   private pub: Redis | null = null;
   private sub: Redis | null = null;
+  private subscribed = false;
+  private resyncTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly redisUrl?: string, private readonly onError?: (error: unknown) => void) {
+  constructor(
+    private readonly redisUrl?: string,
+    private readonly health?: DependencyHealth,
+  ) {
     this.emitter.setMaxListeners(0);
   }
 
-  /** Connects to Redis when configured; resolves once this instance receives what any instance publishes. */
+  /**
+   * Connects to Redis when configured; resolves once this instance receives what any instance publishes — or,
+   * when Redis cannot be reached now, at once, degraded (it keeps reconnecting).
+   */
   async start(): Promise<void> {
     if (!this.redisUrl || this.pub) return;
-    const options = { lazyConnect: true, maxRetriesPerRequest: 3 };
-    this.pub = new Redis(this.redisUrl, options);
-    this.sub = new Redis(this.redisUrl, options);
-    for (const c of [this.pub, this.sub]) c.on('error', (error) => this.onError?.(error));
-    await Promise.all([this.pub.connect(), this.sub.connect()]);
-    this.sub.on('message', (_channel: string, message: string) => {
+    const options = { ...REDIS_FAIL_FAST, lazyConnect: true, autoResubscribe: false };
+    const pub = (this.pub = new Redis(this.redisUrl, options));
+    const sub = (this.sub = new Redis(this.redisUrl, options));
+    for (const [client, part] of [
+      [pub, 'publish'],
+      [sub, 'subscribe'],
+    ] as const) {
+      client.on('error', (error) => this.health?.report('redis', part, false, errorLabel(error)));
+      client.on('close', () => {
+        if (client === sub) this.subscribed = false;
+        this.health?.report('redis', part, false, 'connection closed');
+        this.degrade();
+      });
+    }
+    pub.on('ready', () => {
+      this.health?.report('redis', 'publish', true);
+      this.recoverIfWhole();
+    });
+    sub.on('ready', () => {
+      sub
+        .subscribe(CHANNEL)
+        .then(() => {
+          this.subscribed = true;
+          this.health?.report('redis', 'subscribe', true);
+          this.recoverIfWhole();
+        })
+        .catch((error) => this.health?.report('redis', 'subscribe', false, errorLabel(error)));
+    });
+    sub.on('message', (_channel: string, message: string) => {
       try {
         const event = JSON.parse(message) as DomainEvent;
         this.emitter.emit(event.topic, event);
-      } catch (error) {
-        this.onError?.(error);
+      } catch {
+        // Not one of ours: ignored.
       }
     });
-    await this.sub.subscribe(CHANNEL);
+    const subscribedOnce = new Promise<void>((resolve) => {
+      sub.once('ready', () => {
+        const check = () => (this.subscribed ? resolve() : setTimeout(check, 5).unref());
+        check();
+      });
+    });
+    const connected = await Promise.allSettled([pub.connect(), sub.connect()]);
+    if (connected.every((c) => c.status === 'fulfilled')) {
+      await Promise.race([subscribedOnce, new Promise((r) => setTimeout(r, REDIS_FAIL_FAST.commandTimeout * 2).unref())]);
+    }
+    if (!this.whole()) this.degrade();
   }
 
   async stop(): Promise<void> {
     const clients = [this.pub, this.sub].filter((c): c is Redis => c !== null);
     this.pub = this.sub = null;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.resyncTimer = null;
+    for (const c of clients) {
+      c.removeAllListeners('close');
+      c.removeAllListeners('error');
+      c.on('error', () => undefined);
+    }
     await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
   }
 
+  /** Both connections up and subscribed: events round-trip through Redis. */
+  private whole(): boolean {
+    return this.pub?.status === 'ready' && this.sub?.status === 'ready' && this.subscribed;
+  }
+
+  /** Redis went away: keep followers re-reading until it is back. */
+  private degrade(): void {
+    if (!this.pub || this.resyncTimer) return;
+    this.resyncTimer = setInterval(() => this.resync(), RESYNC_INTERVAL_MS).unref();
+  }
+
+  private recoverIfWhole(): void {
+    if (!this.whole() || !this.resyncTimer) return;
+    clearInterval(this.resyncTimer);
+    this.resyncTimer = null;
+    this.resync();
+  }
+
+  /** Tells this instance's followers that notifications may have been missed (see `events.resync`). */
+  resync(): void {
+    this.emitter.emit('events.resync', { topic: 'events.resync' });
+  }
+
   publish(event: DomainEvent): void {
-    if (this.pub) {
-      this.pub.publish(CHANNEL, JSON.stringify(event)).catch((error) => this.onError?.(error));
-      return;
+    if (event.topic === 'events.resync') return this.resync();
+    const pub = this.pub;
+    // Subscribed through Redis: the event comes back from there. Otherwise this instance's subscribers are told
+    // directly (other instances learn on their next resync).
+    if (!pub || !this.whole()) this.emitter.emit(event.topic, event);
+    if (pub?.status === 'ready') {
+      pub.publish(CHANNEL, JSON.stringify(event)).catch((error) => {
+        this.health?.report('redis', 'publish', false, errorLabel(error));
+        // It may not have reached Redis, so not come back either: a notification twice is harmless.
+        this.emitter.emit(event.topic, event);
+      });
     }
-    this.emitter.emit(event.topic, event);
   }
 
   subscribe<T extends DomainEvent['topic']>(topic: T, listener: (event: Extract<DomainEvent, { topic: T }>) => void): () => void {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Clock } from './clock.ts';
 import { RateLimitedError } from './errors.ts';
+import { errorLabel, REDIS_FAIL_FAST, type DependencyHealth } from './health.ts';
 
 /**
  * Abuse limits (README "Rate limits"): sliding windows ("at most N per minute") and lockouts with exponential
@@ -209,6 +210,9 @@ if n > 0 then redis.call('HSET', KEYS[1], 'n', n - 1) end
 return n
 `;
 
+/** After a command failed on a connection that looked ready, how long Redis is not asked again. */
+export const REDIS_COOLDOWN_MS = 1000;
+
 type Scripted = Redis & {
   vgWindow(cur: string, prev: string, ...args: (string | number)[]): Promise<[number, number, number]>;
   vgAttempt(key: string, ...args: (string | number)[]): Promise<[number, number]>;
@@ -219,13 +223,43 @@ type Scripted = Redis & {
 export class RedisRateLimitStore implements RateLimitStore {
   private readonly redis: Scripted;
 
-  constructor(url: string, private readonly prefix: string, onError?: (error: unknown) => void) {
-    const redis = new Redis(url, { maxRetriesPerRequest: 3 });
-    redis.on('error', (error) => onError?.(error));
+  /** Until when (wall clock) no command is sent after one failed on a connection that still looked ready. */
+  private openUntil = 0;
+  private failing = false;
+
+  constructor(url: string, private readonly prefix: string, private readonly health?: DependencyHealth) {
+    const redis = new Redis(url, REDIS_FAIL_FAST);
+    // Connection errors are a state (health logs the change once), not a log line per reconnection attempt.
+    redis.on('error', (error) => this.health?.report('redis', 'rate-limits', false, errorLabel(error)));
+    redis.on('close', () => this.health?.report('redis', 'rate-limits', false, 'connection closed'));
+    redis.on('ready', () => {
+      this.openUntil = 0;
+      this.failing = false;
+      this.health?.report('redis', 'rate-limits', true);
+    });
     redis.defineCommand('vgWindow', { numberOfKeys: 2, lua: WINDOW_SCRIPT });
     redis.defineCommand('vgAttempt', { numberOfKeys: 1, lua: ATTEMPT_SCRIPT });
     redis.defineCommand('vgRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
     this.redis = redis as Scripted;
+  }
+
+  /** Whether to send commands now: connected, and no command failed in the last REDIS_COOLDOWN_MS. */
+  available(): boolean {
+    return this.redis.status === 'ready' && Date.now() >= this.openUntil;
+  }
+
+  /** A command failed (timed out, or the connection broke): stop trying for a moment. */
+  failed(error: unknown): void {
+    this.openUntil = Date.now() + REDIS_COOLDOWN_MS;
+    this.failing = true;
+    this.health?.report('redis', 'rate-limits', false, errorLabel(error));
+  }
+
+  /** A command succeeded: after a failure on a connection that stayed up, Redis is back. */
+  succeeded(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.health?.report('redis', 'rate-limits', true);
   }
 
   // The hash tag keeps a window's buckets in one Redis Cluster slot.
@@ -278,7 +312,66 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async close() {
+    this.redis.removeAllListeners('close');
+    this.redis.removeAllListeners('error');
+    this.redis.on('error', () => undefined);
     await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+/**
+ * Redis when it answers, else this process's memory (docs/outages.md): while Redis is unreachable, limits are
+ * counted per instance — still limits, each instance enforcing the configured numbers — instead of failing every
+ * request that is limited (which, with the per-address check of presented credentials, is every authenticated
+ * one). Nothing waits on a dead connection: commands are not queued while disconnected, time out quickly, and
+ * after a failure Redis is left alone for REDIS_COOLDOWN_MS (a circuit breaker) unless it reconnects first.
+ * Counts made in memory during an outage are not carried back to Redis, nor Redis's into memory: an outage
+ * starts every counter of this instance afresh (bounded, and the reason reveals stay audited either way).
+ */
+export class FailoverRateLimitStore implements RateLimitStore {
+  private readonly memory = new MemoryRateLimitStore();
+
+  constructor(private readonly redis: RedisRateLimitStore) {}
+
+  private async run<T>(op: (store: RateLimitStore) => Promise<T>): Promise<T> {
+    if (this.redis.available()) {
+      try {
+        const result = await op(this.redis);
+        this.redis.succeeded();
+        return result;
+      } catch (error) {
+        this.redis.failed(error);
+      }
+    }
+    return op(this.memory);
+  }
+
+  window(key: string, now: number, rule: WindowRule, cost: number, commit: boolean) {
+    return this.run((s) => s.window(key, now, rule, cost, commit));
+  }
+
+  attempt(key: string, now: number, rule: LockoutRule) {
+    return this.run((s) => s.attempt(key, now, rule));
+  }
+
+  release(key: string) {
+    return this.run((s) => s.release(key));
+  }
+
+  clear(key: string) {
+    return this.run((s) => s.clear(key));
+  }
+
+  remember(key: string, now: number, ttlMs: number) {
+    return this.run((s) => s.remember(key, now, ttlMs));
+  }
+
+  remembers(key: string, now: number) {
+    return this.run((s) => s.remembers(key, now));
+  }
+
+  async close() {
+    await Promise.all([this.redis.close(), this.memory.close()]);
   }
 }
 
@@ -360,12 +453,17 @@ export function retryAfterSeconds(decision: Decision): number {
   return decision.allowed ? 0 : Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
 }
 
-/** Redis when configured (limits hold across instances), else this process's memory. */
+/**
+ * Redis when configured (limits hold across instances; this process's memory while Redis is unreachable), else
+ * this process's memory.
+ */
 export function createRateLimiter(
   options: { redisUrl: string | undefined; redisPrefix: string },
   clock: Clock,
-  onError?: (error: unknown) => void,
+  health?: DependencyHealth,
 ): RateLimiter {
-  const store = options.redisUrl ? new RedisRateLimitStore(options.redisUrl, options.redisPrefix, onError) : new MemoryRateLimitStore();
+  const store = options.redisUrl
+    ? new FailoverRateLimitStore(new RedisRateLimitStore(options.redisUrl, options.redisPrefix, health))
+    : new MemoryRateLimitStore();
   return new RateLimiter(store, clock);
 }

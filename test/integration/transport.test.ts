@@ -88,7 +88,7 @@ describe('health, readiness and GraphiQL', () => {
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready' });
+    expect(await ready.json()).toEqual({ status: 'ready', dependencies: { database: { up: true, since: expect.any(String), required: true } } });
   });
 
   it('opens GraphiQL in a browser outside production', async () => {

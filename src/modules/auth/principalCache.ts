@@ -15,6 +15,7 @@ type Entry = { principal: Principal; until: number };
 export class PrincipalCache {
   private readonly entries = new Map<string, Entry>();
   private generation = 0;
+  private suspended = false;
 
   constructor(
     private readonly ttlMs: number,
@@ -23,7 +24,7 @@ export class PrincipalCache {
 
   /** The cached principal for `key` (a token hash), or the one `load` resolves, remembered until `expiresAt`. */
   async get(key: string, now: number, load: () => Promise<{ principal: Principal; expiresAt: number | null }>): Promise<Principal> {
-    if (this.ttlMs <= 0) return (await load()).principal;
+    if (this.ttlMs <= 0 || this.suspended) return (await load()).principal;
     const hit = this.entries.get(key);
     if (hit && hit.until > now) return hit.principal;
     if (hit) this.entries.delete(key);
@@ -41,6 +42,21 @@ export class PrincipalCache {
   clear(): void {
     this.generation++;
     this.entries.clear();
+  }
+
+  /**
+   * Stops caching (and forgets) while this instance cannot hear other instances' changes — Redis unreachable
+   * (docs/outages.md) — so that a session ended elsewhere is refused here at once, not up to AUTH_CACHE_MS later.
+   */
+  suspend(): void {
+    this.suspended = true;
+    this.clear();
+  }
+
+  /** Caches again, from empty (changes made elsewhere meanwhile were not heard). */
+  resume(): void {
+    this.clear();
+    this.suspended = false;
   }
 
   get size(): number {

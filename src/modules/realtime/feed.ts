@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { RequestCache } from '@pothos/plugin-scope-auth';
 import type { Context } from '../../context.ts';
 import { UnauthenticatedError } from '../../lib/errors.ts';
+import { unavailableDependency } from '../../lib/health.ts';
 import type { Policy } from '../../policy/policy.ts';
 import type { AuditEvent } from '../../generated/prisma-sqlite/client.ts';
 
@@ -95,6 +96,7 @@ class FeedHub {
   private readonly slow = new Set<Follower>();
   private readonly reads = new Map<string, { gen: number; value: Promise<unknown> }>();
   private unsubscribe: (() => void) | null = null;
+  private unsubscribeResync: (() => void) | null = null;
   private sweep: NodeJS.Timeout | null = null;
 
   // Only the bus and a setting — not the first subscriber's context, which would keep its socket alive.
@@ -111,6 +113,12 @@ class FeedHub {
         this.reads.clear();
         if (event.organizationId === null) return;
         for (const f of this.byOrg.get(event.organizationId) ?? []) f.notify(event.organizationId);
+      });
+      // Notifications may have been missed (docs/outages.md): every follower re-reads from its cursor.
+      this.unsubscribeResync = this.events.subscribe('events.resync', () => {
+        this.generation++;
+        this.reads.clear();
+        for (const [org, followers] of this.byOrg) for (const f of followers) f.notify(org);
       });
     }
     for (const org of follower.orgs) {
@@ -146,6 +154,8 @@ class FeedHub {
     if (this.byOrg.size === 0 && this.slow.size === 0 && this.unsubscribe) {
       this.unsubscribe();
       this.unsubscribe = null;
+      this.unsubscribeResync?.();
+      this.unsubscribeResync = null;
       this.reads.clear();
     }
   }
@@ -283,36 +293,49 @@ class AuditFeed<T> implements AsyncIterableIterator<FeedItem<T>>, Follower {
       const org = pending.values().next().value as string;
       pending.delete(org);
       this.since = null;
-      // Every notification that woke this feed has been received by now: reads begun from here on see it.
-      const since = this.hub.generation;
-      for (;;) {
-        const after = cursor[org];
-        const rows = await this.hub.shared(`rows:${org}:${after}`, since, () =>
-          ctx.db.auditEvent.findMany({ where: { chain: org, seq: { gt: after } }, orderBy: { seq: 'asc' }, take: BATCH }),
-        );
-        if (rows.length === 0 || this.stopped) break;
-        let policy: Policy;
-        try {
-          policy = await this.reauthenticate(since);
-        } catch (error) {
-          if (error instanceof UnauthenticatedError) {
-            ctx.closeConnection?.(4401, 'Unauthorized: the session or API key is no longer valid');
-            this.stop();
-            return;
-          }
-          throw error;
-        }
-        for (const row of rows) {
-          cursor[org] = row.seq;
-          const item = await options.select(row, policy);
-          if (item !== null && !this.stopped) {
-            // From here the consumer holds the turn: news arriving before it asks for more starts the clock.
-            this.since = null;
-            yield { cursor: cursorOf(cursor, orgs), item };
-          }
-        }
-        if (rows.length < BATCH) break;
+      try {
+        yield* this.drain(org);
+      } catch (error) {
+        // The database went away mid-read (docs/outages.md): the subscription stays open and the cursor where
+        // it was; the `events.resync` sent when the database is back wakes it to read on from there.
+        if (unavailableDependency(error) === null) throw error;
+        this.since = null;
       }
+    }
+  }
+
+  /** Delivers what the log holds after the cursor of `org`; the cursor moves past an entry only once it is handled. */
+  private async *drain(org: string): AsyncGenerator<FeedItem<T>> {
+    const { ctx, cursor, orgs, options } = this;
+    // Every notification that woke this feed has been received by now: reads begun from here on see it.
+    const since = this.hub.generation;
+    for (;;) {
+      const after = cursor[org];
+      const rows = await this.hub.shared(`rows:${org}:${after}`, since, () =>
+        ctx.db.auditEvent.findMany({ where: { chain: org, seq: { gt: after } }, orderBy: { seq: 'asc' }, take: BATCH }),
+      );
+      if (rows.length === 0 || this.stopped) return;
+      let policy: Policy;
+      try {
+        policy = await this.reauthenticate(since);
+      } catch (error) {
+        if (error instanceof UnauthenticatedError) {
+          ctx.closeConnection?.(4401, 'Unauthorized: the session or API key is no longer valid');
+          this.stop();
+          return;
+        }
+        throw error;
+      }
+      for (const row of rows) {
+        const item = await options.select(row, policy);
+        cursor[org] = row.seq;
+        if (item !== null && !this.stopped) {
+          // From here the consumer holds the turn: news arriving before it asks for more starts the clock.
+          this.since = null;
+          yield { cursor: cursorOf(cursor, orgs), item };
+        }
+      }
+      if (rows.length < BATCH) return;
     }
   }
 
