@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -39,9 +40,25 @@ export type App = {
   /** Matches new audit entries to workflows and sends due deliveries now (also every WORKFLOW_POLL_INTERVAL_MS). */
   runWorkflows(): Promise<WorkflowRun>;
   /** Applies migrations, then listens. Resolves with the bound port (PORT=0 picks a free one). */
-  start(): Promise<{ port: number; url: string }>;
-  /** Stops accepting work, closes sockets and the database. Safe to call twice. */
+  start(): Promise<StartInfo>;
+  /**
+   * Stops accepting connections, lets in-flight HTTP requests finish (at most SHUTDOWN_GRACE_MS), closes
+   * WebSockets with 1001 and subscription streams, then the database. Safe to call twice.
+   */
   stop(): Promise<void>;
+};
+
+/** What start() found, for the start lines main.ts prints. */
+export type StartInfo = {
+  port: number;
+  /** The GraphQL endpoint. */
+  url: string;
+  /** GraphiQL's address (the endpoint opened in a browser), when GRAPHIQL is on. */
+  graphiqlUrl?: string;
+  /** The master key file this start created (it must be backed up: without it nothing can be decrypted). */
+  masterKeyCreated?: string;
+  /** No user exists yet: the first administrator is still to be created (bootstrap or the CLI). */
+  needsBootstrap: boolean;
 };
 
 type ServerContext = { req: IncomingMessage; res: ServerResponse };
@@ -83,6 +100,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
   const db: Db = createDb(config.databaseUrl, options.db);
+  const keyFileExisted = config.masterKey !== undefined || existsSync(config.masterKeyFile);
   const keyring = new Keyring(
     loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile }),
   );
@@ -148,8 +166,17 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     },
   });
 
+  // Responses streaming subscription events (SSE): ended at shutdown, as WebSockets are closed.
+  const eventStreams = new Set<ServerResponse>();
+  let stopping = false;
   const server: Server = createServer(async (req, res) => {
     const started = performance.now();
+    // A request arriving on a kept-alive connection during shutdown is still answered, on a closing connection.
+    if (stopping) res.setHeader('connection', 'close');
+    if (header(req, 'accept')?.includes('text/event-stream')) {
+      eventStreams.add(res);
+      res.on('close', () => eventStreams.delete(res));
+    }
     res.on('finish', () => {
       logger.info(
         { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) },
@@ -294,27 +321,40 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       scheduler = startScheduler(deps, config.accessSchedulerIntervalMs);
       workflows = startWorkflowWorker(deps);
       const port = (server.address() as AddressInfo).port;
-      const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}${GRAPHQL_PATH}`;
+      const url = `http://${displayHost(config.host)}:${port}${GRAPHQL_PATH}`;
       logger.info({ url, database: config.databaseProvider }, 'vaultgate listening');
-      return { port, url };
+      return {
+        port,
+        url,
+        graphiqlUrl: config.graphiql ? url : undefined,
+        masterKeyCreated: keyFileExisted ? undefined : config.masterKeyFile,
+        needsBootstrap: (await db.user.count()) === 0,
+      };
     },
     stop() {
       stopped ??= (async () => {
-        await scheduler?.stop();
-        await workflows?.stop();
+        stopping = true;
+        // First stop accepting: the listening socket closes, idle keep-alive connections go; requests already
+        // in flight finish (their connections close after the response), up to SHUTDOWN_GRACE_MS.
+        const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // Subscriptions cannot finish by themselves: WebSockets are told 1001 (Going Away) and SSE streams end.
         clearInterval(reauthSweep);
         await wsServer.dispose();
         for (const client of wss.clients) client.close(1001, 'Server shutting down');
         wss.close();
-        await new Promise<void>((resolve) => {
-          const force = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
-          force.unref();
-          server.close(() => {
-            clearTimeout(force);
-            resolve();
-          });
-          server.closeIdleConnections();
-        });
+        for (const stream of eventStreams) stream.end();
+        let forced = false;
+        const force = setTimeout(() => {
+          forced = true;
+          server.closeAllConnections();
+          for (const client of wss.clients) client.terminate();
+        }, config.shutdownGraceMs);
+        await drained;
+        clearTimeout(force);
+        if (forced) logger.warn({ graceMs: config.shutdownGraceMs }, 'requests still running at the end of the grace period were cut off');
+        await scheduler?.stop();
+        await workflows?.stop();
         await yoga.dispose?.();
         await deps.events.stop();
         await deps.limits.close();
@@ -324,6 +364,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return stopped;
     },
   };
+}
+
+/** 0.0.0.0 and :: listen everywhere; a browser reaches them as localhost. */
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function json(res: ServerResponse, status: number, body: unknown) {
