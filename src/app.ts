@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -24,6 +24,7 @@ import { startWorkflowWorker, type WorkflowRun } from './modules/workflow/workfl
 import { announceAppended } from './modules/audit/audit.chain.ts';
 import { surfacePlugins, wsErrors, wsOriginAllowed } from './graphql/surface.ts';
 import { resolvePersisted, sdkOperations } from './graphql/persisted.ts';
+import * as metrics from './lib/metrics.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -62,6 +63,9 @@ export type StartInfo = {
 };
 
 type ServerContext = { req: IncomingMessage; res: ServerResponse };
+
+/** What the HTTP layer knows about a request, for its log line, its metrics and its context. */
+type RequestInfo = { id: string; operation: string | null; graphql: boolean; errorCodes: string[] };
 /**
  * What a graphql-ws connection keeps once connection_init is accepted: its operations' contexts and the shared
  * re-authentication sweep need only this, not the upgrade request (which is let go: bench P5).
@@ -118,11 +122,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     const forwarded = config.trustProxy ? header(req, 'x-forwarded-for')?.split(',').at(-1)?.trim() : undefined;
     return (forwarded || req.socket.remoteAddress || null)?.slice(0, 64) ?? null;
   };
+  // A caller's (or proxy's) x-request-id is kept when it is a plain token, so logs correlate across services.
   const requestId = (req: IncomingMessage): string => {
     const given = header(req, 'x-request-id');
     return given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
   };
+  const requests = new WeakMap<IncomingMessage, RequestInfo>();
 
+  if (config.metrics.enabled) metrics.collectProcessMetrics();
   const persisted = config.persistedOperations === 'only' ? sdkOperations() : undefined;
   const yoga: YogaServerInstance<ServerContext, Context> = createYoga<ServerContext, Context>({
     schema: getSchema(),
@@ -139,6 +146,28 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       {
         // What an operation appended to the audit log is announced once it is over (its transactions ended).
         onExecute: ({ args }: { args: ExecutionArgs }) => ({ onExecuteDone: () => announceAppended(args.contextValue as Context) }),
+      },
+      {
+        // The operation's name, for the request's log line and metrics (the HTTP layer records both at the end).
+        onParams: ({ params, context }: { params: { operationName?: string }; context: Partial<ServerContext> }) => {
+          const info = context.req && requests.get(context.req);
+          if (info) info.operation = typeof params.operationName === 'string' ? params.operationName.slice(0, 64) : null;
+        },
+        onResultProcess: ({ result, serverContext }: { result: unknown; serverContext: Partial<ServerContext> }) => {
+          const info = serverContext.req && requests.get(serverContext.req);
+          if (result && typeof result === 'object' && Symbol.asyncIterator in result) {
+            // A subscription over SSE: it lasts as long as its response.
+            metrics.subscriptionStarted('sse');
+            serverContext.res?.once('close', () => metrics.subscriptionEnded('sse'));
+            return;
+          }
+          for (const r of Array.isArray(result) ? result : [result]) {
+            for (const e of (r as { errors?: readonly GraphQLError[] } | undefined)?.errors ?? []) {
+              metrics.recordGraphQLError(e.extensions?.code, 'http');
+              if (info && info.errorCodes.length < 5) info.errorCodes.push(String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR').slice(0, 64));
+            }
+          }
+        },
       },
     ],
     // Never reveal internals: unexpected errors become "Unexpected error." in every environment.
@@ -158,11 +187,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         return ctx;
       }
       const req = init.req;
-      return createContext(
+      const ctx = await createContext(
         deps,
         { authorization: init.request.headers.get('authorization'), apiKey: init.request.headers.get('x-api-key') },
-        { clientAddress: clientAddress(req), userAgent: init.request.headers.get('user-agent'), requestId: requestId(req) },
+        { clientAddress: clientAddress(req), userAgent: init.request.headers.get('user-agent'), requestId: requests.get(req)?.id ?? requestId(req) },
       );
+      // A subscription over SSE is closed the way a WebSocket would be (revoked credentials, slow consumer):
+      // its response ends.
+      if (init.request.headers.get('accept')?.includes('text/event-stream')) ctx.closeConnection = () => init.res.destroy();
+      return ctx;
     },
   });
 
@@ -171,6 +204,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let stopping = false;
   const server: Server = createServer(async (req, res) => {
     const started = performance.now();
+    const path = req.url?.split('?')[0] ?? '';
+    const info: RequestInfo = { id: requestId(req), operation: null, graphql: path === GRAPHQL_PATH, errorCodes: [] };
+    requests.set(req, info);
+    res.setHeader('x-request-id', info.id);
+    logger.debug({ requestId: info.id, method: req.method, path }, 'request started');
     // A request arriving on a kept-alive connection during shutdown is still answered, on a closing connection.
     if (stopping) res.setHeader('connection', 'close');
     if (header(req, 'accept')?.includes('text/event-stream')) {
@@ -178,13 +216,32 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       res.on('close', () => eventStreams.delete(res));
     }
     res.on('finish', () => {
+      const ms = performance.now() - started;
+      metrics.recordHttpRequest({ operation: info.operation, graphql: info.graphql, path, status: res.statusCode, seconds: ms / 1000 });
       logger.info(
-        { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) },
+        {
+          requestId: info.id,
+          method: req.method,
+          path,
+          ...(info.graphql ? { operation: info.operation ?? 'anonymous' } : {}),
+          ...(info.errorCodes.length > 0 ? { errors: info.errorCodes } : {}),
+          status: res.statusCode,
+          ms: Math.round(ms),
+          clientAddress: clientAddress(req),
+        },
         'request',
       );
     });
-    const path = req.url?.split('?')[0];
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/metrics' && config.metrics.enabled) {
+      if (!metricsAuthorized(config.metrics.token, header(req, 'authorization'))) {
+        res.setHeader('www-authenticate', 'Bearer');
+        return json(res, 401, { status: 'unauthorized' });
+      }
+      const { contentType, body } = await metrics.metricsText();
+      res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+      return res.end(body);
+    }
     if (path === '/readyz') {
       try {
         await db.$queryRawUnsafe('SELECT 1');
@@ -207,6 +264,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   // Sockets past connection_init. Their credentials are re-checked by one sweep every WS_REAUTH_INTERVAL_MS
   // rather than a timer per socket (a timer, its closure and a close listener each, on every idle connection).
   const wsConnections = new Map<WebSocket, WsConnection>();
+  // Ids of each socket's running subscriptions, for the subscriptions gauge.
+  const wsSubscriptions = new WeakMap<WebSocket, Set<string>>();
+  server.on('connection', (socket) => {
+    metrics.connectionOpened('http');
+    socket.once('close', () => metrics.connectionClosed('http'));
+  });
   let reauthSweep: NodeJS.Timeout | undefined;
   const reauthenticateSockets = () => {
     // Sockets sharing a session or API key share one check per sweep: issued all at once, they would
@@ -246,6 +309,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           return false;
         }
         if (socket.readyState !== socket.OPEN) return false;
+        metrics.connectionOpened('websocket');
         wsConnections.set(socket, { socket, credentials: creds, presented, clientAddress: address, userAgent: header(request, 'user-agent') });
         // graphql-ws would hold the upgrade request (headers, buffers, streams) for the socket's lifetime;
         // what this connection needs of it was copied just above.
@@ -256,7 +320,24 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         return true;
       },
       onClose: (ctx) => {
-        wsConnections.delete(ctx.extra.socket);
+        if (wsConnections.delete(ctx.extra.socket)) metrics.connectionClosed('websocket');
+        const running = wsSubscriptions.get(ctx.extra.socket);
+        for (let i = 0; i < (running?.size ?? 0); i++) metrics.subscriptionEnded('ws');
+        wsSubscriptions.delete(ctx.extra.socket);
+      },
+      onOperation: (ctx, id, _payload, _args, result) => {
+        if (result && typeof result === 'object' && Symbol.asyncIterator in result) {
+          let running = wsSubscriptions.get(ctx.extra.socket);
+          if (!running) wsSubscriptions.set(ctx.extra.socket, (running = new Set()));
+          running.add(id);
+          metrics.subscriptionStarted('ws');
+        }
+      },
+      onComplete: (ctx, id) => {
+        if (wsSubscriptions.get(ctx.extra.socket)?.delete(id)) metrics.subscriptionEnded('ws');
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        for (const e of (result as { errors?: readonly GraphQLError[] }).errors ?? []) metrics.recordGraphQLError(e.extensions?.code, 'ws');
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
@@ -280,7 +361,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           throw err;
         }
         const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return wsErrors(errors);
+        if (errors.length > 0) {
+          for (const e of errors) metrics.recordGraphQLError(e.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED', 'ws');
+          return wsErrors(errors);
+        }
         return {
           schema: enveloped.schema,
           operationName: payload.operationName,
@@ -370,6 +454,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
 function displayHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return 'localhost';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** With METRICS_TOKEN set, a scrape must present it as a bearer token (compared in constant time). */
+function metricsAuthorized(token: string | undefined, authorization: string | null): boolean {
+  if (!token) return true;
+  const presented = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1] ?? '';
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(presented), digest(token));
 }
 
 function json(res: ServerResponse, status: number, body: unknown) {

@@ -62,6 +62,8 @@ const schema = z.object({
   RATE_LIMIT_REVEAL_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(30),
   RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(20),
   RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(100).default('vaultgate:ratelimit:'),
+  METRICS: z.enum(['true', 'false']).default('true'),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
 });
 
 /**
@@ -113,6 +115,8 @@ export const variableDocs: Record<keyof z.input<typeof schema>, string> = {
   RATE_LIMIT_LOCKOUT_MAX_SECONDS: 'the longest lockout',
   RATE_LIMIT_REVEAL_PER_MINUTE: '`revealCredential`, `recordCredentialAccess` and `exportCredentials` with secrets, per user or API key per minute; `0` = off',
   RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: 'invalid session tokens or API keys per client address per window; then every request with credentials from that address gets `429`; `0` = off',
+  METRICS: '`false` turns off `GET /metrics` (Prometheus text format: requests and latency by operation, errors by code, connections, subscriptions, reveals, audit appends, workflow deliveries, scheduler lag, process metrics)',
+  METRICS_TOKEN: 'when set, `GET /metrics` requires `Authorization: Bearer <token>` (at least 16 characters); unset, anyone who can reach the port can scrape it',
   RATE_LIMIT_REDIS_PREFIX: 'prefix of the rate-limit keys in Redis',
 };
 
@@ -183,6 +187,8 @@ export type Config = {
   /** Ping interval; a socket that does not answer a ping within it is terminated (0 = off). */
   wsKeepAliveMs: number;
   trustProxy: boolean;
+  /** GET /metrics on (Prometheus), and the bearer token it requires when set. Never logged. */
+  metrics: { enabled: boolean; token: string | undefined };
   shutdownGraceMs: number;
   /** Sign-in, reveal and authentication-failure limits; kept in Redis when REDIS_URL is set, else in this process. */
   rateLimits: RateLimitConfig;
@@ -277,6 +283,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     wsConnectionInitTimeoutMs: c.WS_CONNECTION_INIT_TIMEOUT_MS,
     wsKeepAliveMs: c.WS_KEEPALIVE_MS,
     trustProxy: c.TRUST_PROXY === 'true',
+    metrics: { enabled: c.METRICS === 'true', token: c.METRICS_TOKEN },
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     accessSchedulerIntervalMs: c.ACCESS_SCHEDULER_INTERVAL_MS,
     redisUrl: c.REDIS_URL,
