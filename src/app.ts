@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
 import type { Config } from './config.ts';
 import { createDb, type Db, type DbOptions } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
@@ -130,6 +130,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const requests = new WeakMap<IncomingMessage, RequestInfo>();
 
   if (config.metrics.enabled) metrics.collectProcessMetrics();
+  const noteOperation = (args: ExecutionArgs) => {
+    const req = (args.contextValue as Partial<ServerContext>).req;
+    const info = req && requests.get(req);
+    if (info) info.operation = (args.operationName ?? getOperationAST(args.document, args.operationName)?.name?.value ?? null)?.slice(0, 64) ?? null;
+  };
   const persisted = config.persistedOperations === 'only' ? sdkOperations() : undefined;
   const yoga: YogaServerInstance<ServerContext, Context> = createYoga<ServerContext, Context>({
     schema: getSchema(),
@@ -148,11 +153,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         onExecute: ({ args }: { args: ExecutionArgs }) => ({ onExecuteDone: () => announceAppended(args.contextValue as Context) }),
       },
       {
-        // The operation's name, for the request's log line and metrics (the HTTP layer records both at the end).
-        onParams: ({ params, context }: { params: { operationName?: string }; context: Partial<ServerContext> }) => {
-          const info = context.req && requests.get(context.req);
-          if (info) info.operation = typeof params.operationName === 'string' ? params.operationName.slice(0, 64) : null;
-        },
+        // The operation's name (as sent, else as the document names it), for the request's log line and metrics.
+        onExecute: ({ args }: { args: ExecutionArgs }) => noteOperation(args),
+        onSubscribe: ({ args }: { args: ExecutionArgs }) => noteOperation(args),
         onResultProcess: ({ result, serverContext }: { result: unknown; serverContext: Partial<ServerContext> }) => {
           const info = serverContext.req && requests.get(serverContext.req);
           if (result && typeof result === 'object' && Symbol.asyncIterator in result) {
