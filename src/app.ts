@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
 import type { Config } from './config.ts';
 import { createDb, watchDatabase, type Db, type DbOptions } from './db/client.ts';
 import { DependencyHealth, RETRY_AFTER_SECONDS, ServiceUnavailableError, unavailableDependency } from './lib/health.ts';
@@ -26,6 +27,7 @@ import { startWorkflowWorker, type WorkflowRun } from './modules/workflow/workfl
 import { announceAppended } from './modules/audit/audit.chain.ts';
 import { surfacePlugins, wsErrors, wsOriginAllowed } from './graphql/surface.ts';
 import { resolvePersisted, sdkOperations } from './graphql/persisted.ts';
+import * as metrics from './lib/metrics.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -45,14 +47,35 @@ export type App = {
    * Applies migrations, then listens. Resolves with the bound port (PORT=0 picks a free one) and, while the
    * installation has no user, the one-time bootstrap token (also logged once).
    */
-  start(): Promise<{ port: number; url: string; bootstrapToken: string | null }>;
+  start(): Promise<StartInfo>;
   /** The one-time token `bootstrap` accepts from a remote address; null once the installation has a user. */
   readonly bootstrapToken: string | null;
-  /** Stops accepting work, closes sockets and the database. Safe to call twice. */
+  /**
+   * Stops accepting connections, lets in-flight HTTP requests finish (at most SHUTDOWN_GRACE_MS), closes
+   * WebSockets with 1001 and subscription streams, then the database. Safe to call twice.
+   */
   stop(): Promise<void>;
 };
 
+/** What start() found, for the start lines main.ts prints. */
+export type StartInfo = {
+  port: number;
+  /** The GraphQL endpoint. */
+  url: string;
+  /** GraphiQL's address (the endpoint opened in a browser), when GRAPHIQL is on. */
+  graphiqlUrl?: string;
+  /** The master key file this start created (it must be backed up: without it nothing can be decrypted). */
+  masterKeyCreated?: string;
+  /** While no user exists: the one-time token `bootstrap` accepts from a non-loopback address (also logged once). */
+  bootstrapToken?: string | null;
+  /** No user exists yet: the first administrator is still to be created (bootstrap or the CLI). */
+  needsBootstrap: boolean;
+};
+
 type ServerContext = { req: IncomingMessage; res: ServerResponse };
+
+/** What the HTTP layer knows about a request, for its log line, its metrics and its context. */
+type RequestInfo = { id: string; operation: string | null; graphql: boolean; errorCodes: string[] };
 /**
  * What a graphql-ws connection keeps once connection_init is accepted: its operations' contexts and the shared
  * re-authentication sweep need only this, not the upgrade request (which is let go: bench P5).
@@ -111,6 +134,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const db: Db = createDb(config.databaseUrl, { ...options.db, health });
   const stopWatchingDatabase = watchDatabase(config.databaseUrl, health);
   const postgres = config.databaseProvider === 'postgresql';
+  const keyFileExisted = config.masterKey !== undefined || existsSync(config.masterKeyFile);
   const keyring = new Keyring(
     loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile }),
   );
@@ -152,11 +176,19 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     config.trustProxy
       ? isLoopbackAddress(clientAddress(req))
       : isLoopbackAddress(req.socket.remoteAddress) && !PROXY_HEADERS.some((h) => req.headers[h] !== undefined);
+  // A caller's (or proxy's) x-request-id is kept when it is a plain token, so logs correlate across services.
   const requestId = (req: IncomingMessage): string => {
     const given = header(req, 'x-request-id');
     return given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
   };
+  const requests = new WeakMap<IncomingMessage, RequestInfo>();
 
+  if (config.metrics.enabled) metrics.collectProcessMetrics();
+  const noteOperation = (args: ExecutionArgs) => {
+    const req = (args.contextValue as Partial<ServerContext>).req;
+    const info = req && requests.get(req);
+    if (info) info.operation = (args.operationName ?? getOperationAST(args.document, args.operationName)?.name?.value ?? null)?.slice(0, 64) ?? null;
+  };
   const persisted = config.persistedOperations === 'only' ? sdkOperations() : undefined;
   const yoga: YogaServerInstance<ServerContext, Context> = createYoga<ServerContext, Context>({
     schema: getSchema(),
@@ -173,6 +205,26 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       {
         // What an operation appended to the audit log is announced once it is over (its transactions ended).
         onExecute: ({ args }: { args: ExecutionArgs }) => ({ onExecuteDone: () => announceAppended(args.contextValue as Context) }),
+      },
+      {
+        // The operation's name (as sent, else as the document names it), for the request's log line and metrics.
+        onExecute: ({ args }: { args: ExecutionArgs }) => noteOperation(args),
+        onSubscribe: ({ args }: { args: ExecutionArgs }) => noteOperation(args),
+        onResultProcess: ({ result, serverContext }: { result: unknown; serverContext: Partial<ServerContext> }) => {
+          const info = serverContext.req && requests.get(serverContext.req);
+          if (result && typeof result === 'object' && Symbol.asyncIterator in result) {
+            // A subscription over SSE: it lasts as long as its response.
+            metrics.subscriptionStarted('sse');
+            serverContext.res?.once('close', () => metrics.subscriptionEnded('sse'));
+            return;
+          }
+          for (const r of Array.isArray(result) ? result : [result]) {
+            for (const e of (r as { errors?: readonly GraphQLError[] } | undefined)?.errors ?? []) {
+              metrics.recordGraphQLError(e.extensions?.code, 'http');
+              if (info && info.errorCodes.length < 5) info.errorCodes.push(String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR').slice(0, 64));
+            }
+          }
+        },
       },
     ],
     // Never reveal internals: unexpected errors become "Unexpected error." in every environment. A dependency
@@ -208,24 +260,61 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         return ctx;
       }
       const req = init.req;
-      return createContext(
+      const ctx = await createContext(
         deps,
         { authorization: init.request.headers.get('authorization'), apiKey: init.request.headers.get('x-api-key') },
-        { clientAddress: clientAddress(req), userAgent: init.request.headers.get('user-agent'), requestId: requestId(req), fromLoopback: fromLoopback(req) },
+        { clientAddress: clientAddress(req), userAgent: init.request.headers.get('user-agent'), requestId: requests.get(req)?.id ?? requestId(req), fromLoopback: fromLoopback(req) },
       );
+      // A subscription over SSE is closed the way a WebSocket would be (revoked credentials, slow consumer):
+      // its response ends.
+      if (init.request.headers.get('accept')?.includes('text/event-stream')) ctx.closeConnection = () => init.res.destroy();
+      return ctx;
     },
   });
 
+  // Responses streaming subscription events (SSE): ended at shutdown, as WebSockets are closed.
+  const eventStreams = new Set<ServerResponse>();
+  let stopping = false;
   const server: Server = createServer(async (req, res) => {
     const started = performance.now();
+    const path = req.url?.split('?')[0] ?? '';
+    const info: RequestInfo = { id: requestId(req), operation: null, graphql: path === GRAPHQL_PATH, errorCodes: [] };
+    requests.set(req, info);
+    res.setHeader('x-request-id', info.id);
+    logger.debug({ requestId: info.id, method: req.method, path }, 'request started');
+    // A request arriving on a kept-alive connection during shutdown is still answered, on a closing connection.
+    if (stopping) res.setHeader('connection', 'close');
+    if (header(req, 'accept')?.includes('text/event-stream')) {
+      eventStreams.add(res);
+      res.on('close', () => eventStreams.delete(res));
+    }
     res.on('finish', () => {
+      const ms = performance.now() - started;
+      metrics.recordHttpRequest({ operation: info.operation, graphql: info.graphql, path, status: res.statusCode, seconds: ms / 1000 });
       logger.info(
-        { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) },
+        {
+          requestId: info.id,
+          method: req.method,
+          path,
+          ...(info.graphql ? { operation: info.operation ?? 'anonymous' } : {}),
+          ...(info.errorCodes.length > 0 ? { errors: info.errorCodes } : {}),
+          status: res.statusCode,
+          ms: Math.round(ms),
+          clientAddress: clientAddress(req),
+        },
         'request',
       );
     });
-    const path = req.url?.split('?')[0];
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/metrics' && config.metrics.enabled) {
+      if (!metricsAuthorized(config.metrics.token, header(req, 'authorization'))) {
+        res.setHeader('www-authenticate', 'Bearer');
+        return json(res, 401, { status: 'unauthorized' });
+      }
+      const { contentType, body } = await metrics.metricsText();
+      res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+      return res.end(body);
+    }
     if (path === '/readyz') return readiness(res);
     return yoga.requestListener(req, res);
   });
@@ -282,6 +371,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     if (left > 0) socketsPerPrincipal.set(conn.principalKey, left);
     else socketsPerPrincipal.delete(conn.principalKey);
   };
+  // Ids of each socket's running subscriptions, for the subscriptions gauge.
+  const wsSubscriptions = new WeakMap<WebSocket, Set<string>>();
+  server.on('connection', (socket) => {
+    metrics.connectionOpened('http');
+    socket.once('close', () => metrics.connectionClosed('http'));
+  });
   let reauthSweep: NodeJS.Timeout | undefined;
   const reauthenticateSockets = () => {
     // Sockets sharing a session or API key share one check per sweep: issued all at once, they would
@@ -334,6 +429,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           return false;
         }
         socketsPerPrincipal.set(principalKey, held + 1);
+        metrics.connectionOpened('websocket');
         wsConnections.set(socket, { socket, credentials: creds, presented, clientAddress: address, userAgent: header(request, 'user-agent'), principalKey });
         // graphql-ws would hold the upgrade request (headers, buffers, streams) for the socket's lifetime;
         // what this connection needs of it was copied just above.
@@ -344,7 +440,25 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         return true;
       },
       onClose: (ctx) => {
+        if (wsConnections.has(ctx.extra.socket)) metrics.connectionClosed('websocket');
         forgetConnection(ctx.extra.socket);
+        const running = wsSubscriptions.get(ctx.extra.socket);
+        for (let i = 0; i < (running?.size ?? 0); i++) metrics.subscriptionEnded('ws');
+        wsSubscriptions.delete(ctx.extra.socket);
+      },
+      onOperation: (ctx, id, _payload, _args, result) => {
+        if (result && typeof result === 'object' && Symbol.asyncIterator in result) {
+          let running = wsSubscriptions.get(ctx.extra.socket);
+          if (!running) wsSubscriptions.set(ctx.extra.socket, (running = new Set()));
+          running.add(id);
+          metrics.subscriptionStarted('ws');
+        }
+      },
+      onComplete: (ctx, id) => {
+        if (wsSubscriptions.get(ctx.extra.socket)?.delete(id)) metrics.subscriptionEnded('ws');
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        for (const e of (result as { errors?: readonly GraphQLError[] }).errors ?? []) metrics.recordGraphQLError(e.extensions?.code, 'ws');
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
@@ -376,7 +490,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           throw err;
         }
         const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return wsErrors(errors);
+        if (errors.length > 0) {
+          for (const e of errors) metrics.recordGraphQLError(e.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED', 'ws');
+          return wsErrors(errors);
+        }
         let contextValue: Awaited<ReturnType<typeof enveloped.contextFactory>>;
         try {
           contextValue = await enveloped.contextFactory();
@@ -435,27 +552,41 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       scheduler = startScheduler(deps, config.accessSchedulerIntervalMs);
       workflows = startWorkflowWorker(deps);
       const port = (server.address() as AddressInfo).port;
-      const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}${GRAPHQL_PATH}`;
+      const url = `http://${displayHost(config.host)}:${port}${GRAPHQL_PATH}`;
       logger.info({ url, database: config.databaseProvider }, 'vaultgate listening');
-      return { port, url, bootstrapToken };
+      return {
+        port,
+        url,
+        graphiqlUrl: config.graphiql ? url : undefined,
+        masterKeyCreated: keyFileExisted ? undefined : config.masterKeyFile,
+        needsBootstrap: bootstrapToken !== null || (await db.user.count()) === 0,
+        bootstrapToken,
+      };
     },
     stop() {
       stopped ??= (async () => {
-        await scheduler?.stop();
-        await workflows?.stop();
+        stopping = true;
+        // First stop accepting: the listening socket closes, idle keep-alive connections go; requests already
+        // in flight finish (their connections close after the response), up to SHUTDOWN_GRACE_MS.
+        const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // Subscriptions cannot finish by themselves: WebSockets are told 1001 (Going Away) and SSE streams end.
         clearInterval(reauthSweep);
         await wsServer.dispose();
         for (const client of wss.clients) client.close(1001, 'Server shutting down');
         wss.close();
-        await new Promise<void>((resolve) => {
-          const force = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
-          force.unref();
-          server.close(() => {
-            clearTimeout(force);
-            resolve();
-          });
-          server.closeIdleConnections();
-        });
+        for (const stream of eventStreams) stream.end();
+        let forced = false;
+        const force = setTimeout(() => {
+          forced = true;
+          server.closeAllConnections();
+          for (const client of wss.clients) client.terminate();
+        }, config.shutdownGraceMs);
+        await drained;
+        clearTimeout(force);
+        if (forced) logger.warn({ graceMs: config.shutdownGraceMs }, 'requests still running at the end of the grace period were cut off');
+        await scheduler?.stop();
+        await workflows?.stop();
         await yoga.dispose?.();
         stopWatchingDatabase();
         await deps.events.stop();
@@ -466,6 +597,20 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return stopped;
     },
   };
+}
+
+/** 0.0.0.0 and :: listen everywhere; a browser reaches them as localhost. */
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** With METRICS_TOKEN set, a scrape must present it as a bearer token (compared in constant time). */
+function metricsAuthorized(token: string | undefined, authorization: string | null): boolean {
+  if (!token) return true;
+  const presented = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1] ?? '';
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(presented), digest(token));
 }
 
 function json(res: ServerResponse, status: number, body: unknown) {

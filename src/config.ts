@@ -15,6 +15,9 @@ const schema = z.object({
     .default('file:./data/vaultgate.db')
     .refine((v) => /^(file:|postgres(ql)?:\/\/)/.test(v), 'must start with file: (SQLite) or postgresql:// (PostgreSQL)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  // Read before this schema by envFileFrom (main.ts loads the file); listed so that it is documented.
+  ENV_FILE: z.string().min(1).optional(),
   SESSION_TTL_MINUTES: z.coerce.number().int().min(5).max(60 * 24 * 30).default(12 * 60),
   GRAPHIQL: z.enum(['true', 'false']).optional(),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
@@ -64,12 +67,77 @@ const schema = z.object({
   RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(20),
   RATE_LIMIT_BOOTSTRAP_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(10),
   RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(100).default('vaultgate:ratelimit:'),
+  METRICS: z.enum(['true', 'false']).default('true'),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
   PASSWORD_HASH_PROFILE: z.enum(['standard', 'test']).default('standard'),
 }).refine((c) => c.PASSWORD_HASH_PROFILE !== 'test' || c.NODE_ENV === 'test', {
   // Test-profile hashes are cheap to crack: a deployment must never make them, whatever else it gets wrong.
   path: ['PASSWORD_HASH_PROFILE'],
   message: '"test" makes password hashes cheap to crack and is accepted only with NODE_ENV=test',
 });
+
+/**
+ * What each variable means: the source of .env.example and docs/configuration.md (`npm run config:docs`).
+ * A variable added to the schema without a line here does not compile.
+ */
+export const variableDocs: Record<keyof z.input<typeof schema>, string> = {
+  NODE_ENV: '`production` turns GraphiQL and introspection off by default (see "Limits")',
+  HOST: 'interface to listen on',
+  PORT: 'HTTP and WebSocket port (`0` picks a free one)',
+  DATABASE_URL: '`file:<path>` for SQLite (folder created), or `postgresql://…`',
+  LOG_LEVEL: 'pino level: `fatal` `error` `warn` `info` `debug` `trace` `silent`',
+  LOG_FORMAT: '`auto`: readable lines on a terminal, JSON lines otherwise (pipes, containers, log collectors); `json` or `pretty` to force one',
+  ENV_FILE: 'an env file to load before the configuration is read (same as `npm start -- --env-file=PATH`); variables already set in the environment win',
+  SESSION_TTL_MINUTES: 'lifetime of a session token (5 min … 30 days)',
+  GRAPHIQL: '`true`/`false` to force GraphiQL on or off',
+  TRUST_PROXY: '`true` behind one reverse proxy: the client address is the last `X-Forwarded-For` entry (the one the proxy added; earlier entries are client-supplied and ignored)',
+  SHUTDOWN_GRACE_MS: 'on SIGTERM/SIGINT, how long in-flight HTTP requests get to finish before their connections are closed (the process exits within it)',
+  REDIS_URL: '`redis://…`: events between instances go through Redis pub/sub, and rate limits are counted in Redis so that they hold across instances; without it both stay in the process (one instance)',
+  AUTH_CACHE_MS: 'how long an instance reuses a resolved session or API key without reading it again (0 … 60000; `0` = read on every request). Sign-out, password change, disabling a user, membership changes and key revocation empty the cache at once on this instance and, through Redis, on the others; without Redis, another instance may honour an ended session for up to this long',
+  WS_REAUTH_INTERVAL_MS: 'how often a WebSocket connection\'s session or API key is checked again; an invalid one closes the socket (`4401`); `0` = only when events are delivered',
+  WS_SLOW_CONSUMER_MS: 'a subscriber that leaves an event unread this long is disconnected (`4008`)',
+  ACCESS_SCHEDULER_INTERVAL_MS: 'how often the access-request scheduler records due transitions (window opens, window ends, approval times out); `0` runs it once at start only; at most `3600000`. Requests show their current state when read either way',
+  VAULTGATE_MASTER_KEY: 'the master key itself: 32 bytes as base64 (44 characters) or hex (64 characters); when set, no key file is read',
+  WORKFLOW_POLL_INTERVAL_MS: 'how often the workflow worker reads new audit entries and sends due deliveries (it also wakes on every appended entry); `0` = only on demand (`app.runWorkflows()`, used by tests); at most `3600000`',
+  WORKFLOW_MAX_ATTEMPTS: 'attempts per workflow delivery before it is given up (1 … 20)',
+  WORKFLOW_RETRY_BASE_MS: 'delay before the second attempt; it doubles after each failure, capped at an hour',
+  WORKFLOW_ALLOW_PRIVATE_WEBHOOKS: '`true` lets webhook and Slack URLs reach loopback and private addresses (never link-local or metadata endpoints)',
+  SMTP_URL: 'SMTP server for workflow emails, e.g. `smtp://user:pass@mail.example.com:587` (`smtps://` for implicit TLS); email actions fail (and are retried) without it. Never logged',
+  SMTP_FROM: 'the From address of workflow emails',
+  VAULTGATE_MASTER_KEY_FILE: 'path of the master key file, read when `VAULTGATE_MASTER_KEY` is not set; the default is `master.key` in the SQLite file\'s folder (`./data/master.key` for the default `DATABASE_URL`), or `./data/master.key` for PostgreSQL; see "The vault"',
+  INTROSPECTION: '`true`/`false` to allow or refuse `__schema` / `__type`; when off, "Did you mean …" suggestions are removed from errors too',
+  QUERY_MAX_DEPTH: 'deepest field nesting of an operation (fragments flattened)',
+  QUERY_MAX_COST: 'estimated cost of an operation (graphql-armor: objects 2, scalars 1, ×1.5 per level, × literal `first`/`last`)',
+  QUERY_MAX_ALIASES: 'aliases per operation, counted through every fragment spread (`__typename` aliases are free)',
+  QUERY_MAX_DIRECTIVES: 'directives per operation',
+  QUERY_MAX_TOKENS: 'lexical tokens per document (comments and whitespace are not tokens)',
+  REQUEST_MAX_BYTES: 'largest HTTP request body (256 KiB); larger ones get `413`',
+  PERSISTED_OPERATIONS: '`only`: accept nothing but the SDK\'s operations, by text or sha256 hash (see "Limits")',
+  WS_MAX_PAYLOAD_BYTES: 'largest WebSocket message (at most 64 KiB); a larger one closes the socket with `1009`',
+  WS_ALLOWED_ORIGINS: 'comma-separated Origins (`https://app.example.com`) allowed to open a WebSocket; others are refused with `403` during the upgrade. Unset, every Origin may connect. Clients that send no Origin (servers, CLIs) are always allowed',
+  WS_CONNECTION_INIT_TIMEOUT_MS: 'a socket that has not sent `connection_init` by then is closed with `4408`',
+  WS_KEEPALIVE_MS: 'ping interval; a socket that does not answer a ping within it is terminated; `0` = no pings',
+  RATE_LIMIT_SIGNIN_PER_ACCOUNT: 'failed sign-ins for one account from one client address before that (account, address) pair is locked out; see "Rate limits"; `0` = off',
+  RATE_LIMIT_SIGNIN_PER_ACCOUNT_TOTAL: 'failed sign-ins for one account from all addresses before every address the account has not signed in from lately is locked out; `0` = off',
+  RATE_LIMIT_SIGNIN_PER_ADDRESS: 'sign-in attempts (any account, successful or not) per client address per window; `0` = off',
+  RATE_LIMIT_SIGNIN_WINDOW_SECONDS: 'the sign-in window (15 min): the per-address and invalid-credential windows, and how long a failure streak is remembered after its last failure or lockout',
+  RATE_LIMIT_LOCKOUT_SECONDS: 'the first lockout; each further failure doubles it',
+  RATE_LIMIT_LOCKOUT_MAX_SECONDS: 'the longest lockout',
+  RATE_LIMIT_REVEAL_PER_MINUTE: '`revealCredential`, `recordCredentialAccess` and `exportCredentials` with secrets, per user or API key per minute; `0` = off',
+  RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: 'invalid session tokens or API keys per client address per window; then every request with credentials from that address gets `429`; `0` = off',
+  METRICS: '`false` turns off `GET /metrics` (Prometheus text format: requests and latency by operation, errors by code, connections, subscriptions, reveals, audit appends, workflow deliveries, scheduler lag, process metrics)',
+  METRICS_TOKEN: 'when set, `GET /metrics` requires `Authorization: Bearer <token>` (at least 16 characters); unset, anyone who can reach the port can scrape it',
+  RATE_LIMIT_REDIS_PREFIX: 'prefix of the rate-limit keys in Redis',
+};
+
+/** Every variable with its default (as the environment would spell it) and its meaning, in schema order. */
+export function configVariables(): { name: string; default: string | undefined; doc: string }[] {
+  const defaults = schema.parse({}) as Record<string, unknown>;
+  return Object.keys(schema.shape).map((name) => {
+    const value = defaults[name];
+    return { name, default: value === undefined ? undefined : String(value), doc: variableDocs[name as keyof typeof variableDocs] };
+  });
+}
 
 /** What one GraphQL operation may ask for; see README "Limits". */
 export type QueryLimits = {
@@ -112,6 +180,8 @@ export type Config = {
   databaseUrl: string;
   databaseProvider: 'sqlite' | 'postgresql';
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  /** `auto`: readable lines on a terminal, JSON otherwise (a pipe, a container, a log collector). */
+  logFormat: 'auto' | 'json' | 'pretty';
   sessionTtlMinutes: number;
   graphiql: boolean;
   /** Whether `__schema` / `__type` may be queried (off in production unless INTROSPECTION=true); off also hides "Did you mean …" suggestions. */
@@ -135,6 +205,8 @@ export type Config = {
   /** Sockets one session user or API key may hold open on this instance; one more is closed with 4429. */
   wsMaxSocketsPerPrincipal: number;
   trustProxy: boolean;
+  /** GET /metrics on (Prometheus), and the bearer token it requires when set. Never logged. */
+  metrics: { enabled: boolean; token: string | undefined };
   shutdownGraceMs: number;
   /** Sign-in, reveal and authentication-failure limits; kept in Redis when REDIS_URL is set, else in this process. */
   rateLimits: RateLimitConfig;
@@ -181,6 +253,20 @@ function defaultKeyFile(databaseUrl: string): string {
   return path === ':memory:' ? resolve('data', 'master.key') : join(dirname(resolve(path)), 'master.key');
 }
 
+/**
+ * The env file to load before the configuration is read: `--env-file=PATH` (or `--env-file PATH`) among the
+ * arguments (`npm start -- --env-file=.env`), else ENV_FILE. Variables already set in the environment win over
+ * the file's, as with `node --env-file`.
+ */
+export function envFileFrom(argv: readonly string[], env: Record<string, string | undefined> = process.env): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg.startsWith('--env-file=')) return arg.slice('--env-file='.length) || undefined;
+    if (arg === '--env-file') return argv[i + 1];
+  }
+  return env.ENV_FILE || undefined;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -199,6 +285,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: c.DATABASE_URL,
     databaseProvider: c.DATABASE_URL.startsWith('file:') ? 'sqlite' : 'postgresql',
     logLevel: c.LOG_LEVEL,
+    logFormat: c.LOG_FORMAT,
     sessionTtlMinutes: c.SESSION_TTL_MINUTES,
     graphiql: c.GRAPHIQL ? c.GRAPHIQL === 'true' : c.NODE_ENV !== 'production',
     introspection: c.INTROSPECTION ? c.INTROSPECTION === 'true' : c.NODE_ENV !== 'production',
@@ -219,6 +306,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     wsMaxOperationsPerSocket: c.WS_MAX_OPERATIONS_PER_SOCKET,
     wsMaxSocketsPerPrincipal: c.WS_MAX_SOCKETS_PER_PRINCIPAL,
     trustProxy: c.TRUST_PROXY === 'true',
+    metrics: { enabled: c.METRICS === 'true', token: c.METRICS_TOKEN },
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     accessSchedulerIntervalMs: c.ACCESS_SCHEDULER_INTERVAL_MS,
     redisUrl: c.REDIS_URL,

@@ -6,10 +6,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { sqlitePath } from './client.ts';
+import { projectRoot } from '../lib/paths.ts';
 
 export type Provider = 'sqlite' | 'postgresql';
 
@@ -60,7 +60,7 @@ export function providerOf(url: string): Provider {
 }
 
 export function migrationsDirectory(provider: Provider): string {
-  return fileURLToPath(new URL(`../../prisma/migrations/${provider}`, import.meta.url));
+  return join(projectRoot(), 'prisma', 'migrations', provider);
 }
 
 export function checksumOf(script: string): string {

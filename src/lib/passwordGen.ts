@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as en from '@zxcvbn-ts/language-en';
+import { createRequire } from 'node:module';
 
 export type PasswordOptions = {
   length?: number;
@@ -61,16 +60,23 @@ let zxcvbn: ZxcvbnFactory | undefined;
 
 /** zxcvbn estimate. Dictionaries load on first use, so processes that never rate a password skip the cost. */
 export function passwordStrength(password: string, userInputs: string[] = []): PasswordStrength {
-  zxcvbn ??= new ZxcvbnFactory({
-    dictionary: { ...common.dictionary, ...en.dictionary },
-    graphs: common.adjacencyGraphs,
-    translations: en.translations,
-    // The input is user-supplied and matching is synchronous: with the defaults a 256-character symbol-heavy
-    // password costs seconds of CPU. These caps keep the worst case near 60 ms; 64 random characters score 4
-    // regardless, and l33t substitution counts beyond 10 add nothing for real passwords.
-    maxLength: 64,
-    l33tMaxSubstitutions: 10,
-  });
+  if (!zxcvbn) {
+    // Required here, not imported: the language packs decompress their dictionaries when loaded (a second of
+    // CPU that would otherwise sit in every server's start-up).
+    const load = createRequire(import.meta.url);
+    const common = load('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+    const en = load('@zxcvbn-ts/language-en') as typeof import('@zxcvbn-ts/language-en');
+    zxcvbn = new ZxcvbnFactory({
+      dictionary: { ...common.dictionary, ...en.dictionary },
+      graphs: common.adjacencyGraphs,
+      translations: en.translations,
+      // The input is user-supplied and matching is synchronous: with the defaults a 256-character symbol-heavy
+      // password costs seconds of CPU. These caps keep the worst case near 60 ms; 64 random characters score 4
+      // regardless, and l33t substitution counts beyond 10 add nothing for real passwords.
+      maxLength: 64,
+      l33tMaxSubstitutions: 10,
+    });
+  }
   const result = zxcvbn.check(password, userInputs);
   return {
     score: result.score,

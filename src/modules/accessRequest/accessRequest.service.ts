@@ -23,6 +23,7 @@ import {
   type PolicySnapshot,
   type ReleasableField,
 } from '../accessPolicy/accessPolicy.service.ts';
+import { recordSchedulerRun } from '../../lib/metrics.ts';
 import {
   approvableWhere,
   canRemove,
@@ -699,11 +700,16 @@ export function startScheduler(deps: AppDeps, intervalMs: number): { stop(): Pro
     running.catch((error) => deps.logger.error({ err: error }, 'access-request scheduler run failed'));
     return running;
   };
+  // Real time, not the injected clock: lag is about this process keeping up, not about domain time.
+  let dueAt = performance.now();
   const loop = () => {
     if (stopped) return;
+    const startedAt = performance.now();
     void runNow()
       .catch(() => 0)
       .finally(() => {
+        recordSchedulerRun((startedAt - dueAt) / 1000, (performance.now() - startedAt) / 1000);
+        dueAt = performance.now() + intervalMs;
         if (!stopped && intervalMs > 0) timer = setTimeout(loop, intervalMs);
       });
   };

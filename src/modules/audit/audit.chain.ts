@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { TxClient } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { EventBus } from '../../lib/events.ts';
+import { recordAuditAppend } from '../../lib/metrics.ts';
 import type { Policy } from '../../policy/policy.ts';
 
 /** The chain of installation-wide events (sign-in attempts for unknown emails, key rotation). */
@@ -71,6 +72,7 @@ export async function appendAudit(
 ): Promise<{ seq: number; hash: string }> {
   const chain = entry.organizationId ?? SYSTEM_CHAIN;
   ctx.auditTouched?.add(entry.organizationId);
+  recordAuditAppend();
   // One statement creates the head of a new chain or takes the next number of an existing one, and returns the
   // hash to link to; on PostgreSQL it holds the head's row lock until commit.
   const [head] = await tx.$queryRaw<{ seq: number | bigint; hash: string }[]>`

@@ -10,6 +10,7 @@ import type { Credential } from '../../generated/prisma-sqlite/client.ts';
 import { localId } from '../../lib/ids.ts';
 import { DecryptionError } from '../../lib/crypto/envelope.ts';
 import { releasingRequest } from '../accessRequest/accessRequest.service.ts';
+import { recordCredentialAccess as countCredentialAccess } from '../../lib/metrics.ts';
 import type { ReleasableField } from '../accessPolicy/accessPolicy.service.ts';
 
 /** What a client asks to see. OTP_CODE is the current TOTP code; OTP_SECRET the seed itself (ADMIN only). */
@@ -119,6 +120,7 @@ export async function recordAccess(ctx: Context, tx: TxClient, a: AccessRecordIn
       at,
     },
   });
+  countCredentialAccess(a.surface);
   // updateMany: nothing to read back (update would return, and map, the whole row).
   await tx.credential.updateMany({ where: { id: a.credential.id }, data: { lastAccessedAt: at } });
   await appendAudit(tx, ctx, {

@@ -6,6 +6,7 @@ import type { TxClient } from '../../db/client.ts';
 import type { AuditEvent, WorkflowDelivery } from '../../generated/prisma-sqlite/client.ts';
 import { escapeSlack, matchesFilters, render, retryDelayMs, sampleVariables, triggerOf, type Subject, type Variables, type WorkflowTrigger } from './workflow.rules.ts';
 import { Mailer, postJson, type SendOutcome } from './workflow.transport.ts';
+import { recordWorkflowDelivery } from '../../lib/metrics.ts';
 import { openWorkflowValue, parseWorkflow, type ParsedWorkflow } from './workflow.service.ts';
 
 // The workflow worker. The audit log is the outbox: every access and every request transition appends an audit
@@ -267,14 +268,17 @@ async function finish(deps: AppDeps, c: Claimed, outcome: SendOutcome): Promise<
     const counts = !d.test && d.actionIndex >= 0;
     if (outcome.ok) {
       const { count } = await tx.workflowDelivery.updateMany({ where: mine, data: { status: 'DELIVERED', deliveredAt: now, leaseUntil: null, lastError: null } });
+      if (count === 1) recordWorkflowDelivery('delivered');
       if (count === 1 && counts) await tx.workflow.updateMany({ where: { id: w.id }, data: { consecutiveFailures: 0 } });
       return;
     }
     if (attempt < d.maxAttempts) {
-      await tx.workflowDelivery.updateMany({ where: mine, data: { status: 'PENDING', leaseUntil: null, lastError: error, nextAttemptAt: new Date(now.getTime() + retryDelayMs(deps.config.workflowRetryBaseMs, attempt)) } });
+      const { count } = await tx.workflowDelivery.updateMany({ where: mine, data: { status: 'PENDING', leaseUntil: null, lastError: error, nextAttemptAt: new Date(now.getTime() + retryDelayMs(deps.config.workflowRetryBaseMs, attempt)) } });
+      if (count === 1) recordWorkflowDelivery('retrying');
       return;
     }
     const { count } = await tx.workflowDelivery.updateMany({ where: mine, data: { status: 'FAILED', leaseUntil: null, lastError: error } });
+    if (count === 1) recordWorkflowDelivery('failed');
     if (count !== 1 || !counts) return;
     const updated = await tx.workflow.update({ where: { id: w.id }, data: { consecutiveFailures: { increment: 1 } } });
     // Once per streak: when the count reaches the threshold (a success resets it).
