@@ -19,6 +19,8 @@ export default defineConfig({
     pool: 'forks',
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // Headless Chromium (Debian's /usr/bin/chromium through puppeteer-core) against a live server.
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'] } },
       integrationOn('sqlite', 'sqlite'),
       // The same integration suite again on PostgreSQL when a server is configured (.ci/run sets it).
       ...(process.env.TEST_DATABASE_URL ? [integrationOn('postgres', 'postgres')] : []),
