@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +23,37 @@ export async function exec(file: string, args: string[], cwd: string, timeoutMs 
   }
 }
 
+/**
+ * `npm pack` builds packages/sdk/dist in place (its `prepare`); test files running at once (the SQLite and
+ * PostgreSQL projects, the browser test) take turns, so no pack reads a half-written build.
+ */
+async function packExclusively<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = join(tmpdir(), `vaultgate-sdk-pack-${createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 12)}.lock`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock left by a killed run is stale after 5 minutes (a pack takes well under one).
+      const age = (() => {
+        try {
+          return Date.now() - statSync(lock).mtimeMs;
+        } catch {
+          return 0;
+        }
+      })();
+      if (age > 5 * 60_000) rmSync(lock, { recursive: true, force: true });
+      if (attempt > 1200) throw new Error(`could not take ${lock}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 export type InstalledSdk = { dir: string; tarball: string; remove(): void };
 
 /**
@@ -31,7 +63,9 @@ export type InstalledSdk = { dir: string; tarball: string; remove(): void };
  */
 export async function installPackedSdk(extraPackages: string[] = []): Promise<InstalledSdk> {
   const dir = mkdtempSync(join(tmpdir(), 'vaultgate-sdk-consumer-'));
-  const packed = JSON.parse(await exec('npm', ['pack', '-w', '@vaultgate/sdk', '--pack-destination', dir, '--json'], REPO_ROOT)) as { filename: string }[];
+  const packed = await packExclusively(
+    async () => JSON.parse(await exec('npm', ['pack', '-w', '@vaultgate/sdk', '--pack-destination', dir, '--json'], REPO_ROOT)) as { filename: string }[],
+  );
   const tarball = join(dir, packed[0]!.filename.replace(/^@vaultgate\//, 'vaultgate-'));
   if (!readdirSync(dir).includes(tarball.slice(dir.length + 1))) throw new Error(`npm pack wrote no ${tarball}: ${readdirSync(dir).join(', ')}`);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'sdk-consumer', private: true, type: 'module' }));
