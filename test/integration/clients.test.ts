@@ -8,7 +8,7 @@ import {
   ViewerDocument,
   type PasswordAccessedSubscription,
 } from '../../src/sdk/index.ts';
-import { apolloClient, urqlClient, wsClientFor } from '../support/clients.ts';
+import { accessUntilDelivered, apolloClient, urqlClient, wsClientFor } from '../support/clients.ts';
 import { createOrg, type OrgFixture } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 
@@ -30,17 +30,6 @@ async function credentialIn(org: OrgFixture, name: string): Promise<string> {
   const res = await server.gql(print(CreateCredentialDocument), { input: { organizationId: org.orgId, kind: 'PASSWORD', name, password: 'a long enough example password' } }, org.admin);
   expect(res.data.createCredential.__typename).toBe('CreateCredentialPayload');
   return res.data.createCredential.credential.id;
-}
-
-/**
- * Records accesses to a credential until the subscription has delivered one: the server registers a subscription
- * asynchronously after `subscribe`, so the first access may come before it listens (bounded: 50 rounds).
- */
-async function accessUntilDelivered(org: OrgFixture, credentialId: string, received: unknown[]) {
-  for (let round = 0; round < 50 && received.length === 0; round++) {
-    await server.gql(`mutation($id: ID!) { recordCredentialAccess(input: { id: $id, surface: COPY }) { __typename } }`, { id: credentialId }, org.admin);
-    for (let tick = 0; tick < 10 && received.length === 0; tick++) await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('Apollo Client (InMemoryCache with the SDK possibleTypes, GraphQLWsLink, relayStylePagination)', () => {
@@ -96,7 +85,7 @@ describe('Apollo Client (InMemoryCache with the SDK possibleTypes, GraphQLWsLink
       },
     });
     try {
-      await accessUntilDelivered(org, credentialId, received);
+      await accessUntilDelivered(server, org, credentialId, received);
       expect(received[0]?.passwordAccessed).toMatchObject({ credential: { id: credentialId }, accessRecord: { surface: 'COPY' } });
     } finally {
       sub.unsubscribe();
@@ -124,7 +113,7 @@ describe('urql (@urql/core with subscriptionExchange over graphql-ws)', () => {
       expect(result.__typename).toBe('ValidationError');
       if (result.__typename === 'ValidationError') expect(result.message).toMatch(/\S/);
 
-      await accessUntilDelivered(org, credentialId, received);
+      await accessUntilDelivered(server, org, credentialId, received);
       expect(received[0]?.passwordAccessed).toMatchObject({ credential: { id: credentialId }, accessRecord: { surface: 'COPY' } });
     } finally {
       sub.unsubscribe();
@@ -150,7 +139,7 @@ describe('graphql-request (with graphql-ws for subscriptions)', () => {
       expect(result.__typename).toBe('ValidationError');
       if (result.__typename === 'ValidationError') expect(result.message).toMatch(/\S/);
 
-      await accessUntilDelivered(org, credentialId, received);
+      await accessUntilDelivered(server, org, credentialId, received);
       expect(received[0]?.passwordAccessed).toMatchObject({ credential: { id: credentialId }, accessRecord: { surface: 'COPY' } });
     } finally {
       unsubscribe();

@@ -2,8 +2,8 @@ import { gql } from '@apollo/client';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/graphql/persisted.ts';
-import { CreateCredentialDocument, ViewerDocument } from '../../src/sdk/index.ts';
-import { apolloClient, urqlClient, wsClientFor } from '../support/clients.ts';
+import { CreateCredentialDocument, PasswordAccessedDocument, ViewerDocument, type PasswordAccessedSubscription } from '../../src/sdk/index.ts';
+import { accessUntilDelivered, apolloClient, urqlClient, wsClientFor } from '../support/clients.ts';
 import { createOrg, type OrgFixture } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 
@@ -172,6 +172,40 @@ describe('PERSISTED_OPERATIONS=only with Apollo and urql', () => {
     } finally {
       await persisted.close();
       await plain.close();
+    }
+  });
+});
+
+describe('PERSISTED_OPERATIONS=only: subscriptions as Apollo and urql send them over graphql-ws', () => {
+  it.each([['Apollo'], ['urql']])('%s', async (name) => {
+    const created = await server.gql(print(CreateCredentialDocument), { input: { organizationId: org.orgId, kind: 'PASSWORD', name: `Only ${name}`, password: 'a long enough example password' } }, org.admin);
+    const credentialId: string = created.data.createCredential.credential.id;
+    const received: PasswordAccessedSubscription[] = [];
+    const errors: unknown[] = [];
+    const variables = { filter: { credentialId } };
+    let stop: () => void;
+    let close: () => Promise<void>;
+    if (name === 'Apollo') {
+      const apollo = apolloClient(only, org.admin.token);
+      const sub = apollo.client.subscribe({ query: PasswordAccessedDocument, variables }).subscribe({
+        next: (r) => (r.data ? received.push(r.data as PasswordAccessedSubscription) : errors.push(r.error)),
+        error: (e) => errors.push(e),
+      });
+      stop = () => sub.unsubscribe();
+      close = () => apollo.close();
+    } else {
+      const urql = urqlClient(only, org.admin.token);
+      const sub = urql.client.subscription(PasswordAccessedDocument, variables).subscribe((r) => (r.data ? received.push(r.data) : errors.push(r.error)));
+      stop = () => sub.unsubscribe();
+      close = () => urql.close();
+    }
+    try {
+      await accessUntilDelivered(only, org, credentialId, received);
+      expect(errors).toEqual([]);
+      expect(received[0]?.passwordAccessed).toMatchObject({ credential: { id: credentialId } });
+    } finally {
+      stop();
+      await close();
     }
   });
 });

@@ -7,7 +7,9 @@ import { cacheExchange, Client as UrqlClient, fetchExchange, subscriptionExchang
 import { persistedExchange } from '@urql/exchange-persisted';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { possibleTypes } from '../../src/sdk/index.ts';
+import { print } from 'graphql';
+import { possibleTypes, RecordCredentialAccessDocument } from '../../src/sdk/index.ts';
+import type { OrgFixture } from './fixtures.ts';
 import type { TestServer } from './harness.ts';
 
 // The three clients as docs/clients.md sets them up, pointed at a test server. Each records the JSON bodies it
@@ -74,4 +76,17 @@ export function urqlClient(server: TestServer, token: string, options: { persist
     requestPolicy: 'network-only',
   });
   return { client, bodies, close: () => ws.dispose() };
+}
+
+/**
+ * Records accesses to a credential until a subscription has delivered one: the server registers a subscription
+ * asynchronously after `subscribe`, so the first access may come before it listens (bounded: 50 rounds).
+ */
+export async function accessUntilDelivered(server: TestServer, org: OrgFixture, credentialId: string, received: unknown[]) {
+  for (let round = 0; round < 50 && received.length === 0; round++) {
+    // The SDK's document, so that a PERSISTED_OPERATIONS=only server runs it too.
+    const res = await server.gql(print(RecordCredentialAccessDocument), { input: { id: credentialId, surface: 'COPY' } }, org.admin);
+    if (res.data?.recordCredentialAccess?.__typename !== 'RecordCredentialAccessPayload') throw new Error(`recordCredentialAccess: ${JSON.stringify(res)}`);
+    for (let tick = 0; tick < 10 && received.length === 0; tick++) await new Promise((r) => setTimeout(r, 20));
+  }
 }
