@@ -184,7 +184,7 @@ describe('PERSISTED_OPERATIONS=only: subscriptions as Apollo and urql send them 
     const errors: unknown[] = [];
     const variables = { filter: { credentialId } };
     let stop: () => void;
-    let close: () => Promise<void>;
+    let close: () => void | Promise<void>;
     if (name === 'Apollo') {
       const apollo = apolloClient(only, org.admin.token);
       const sub = apollo.client.subscribe({ query: PasswordAccessedDocument, variables }).subscribe({
