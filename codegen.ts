@@ -1,8 +1,9 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 /**
- * The typed SDK: TypedDocumentNode documents for every operation in src/sdk/operations, generated from the
- * committed schema.graphql (never from server code). Run `npm run sdk:generate` after changing either.
+ * The typed SDK (@vaultgate/sdk, built from src/sdk into packages/sdk/dist): TypedDocumentNode documents for every
+ * operation in src/sdk/operations and the schema's possible types, generated from the committed schema.graphql
+ * (never from server code). Run `npm run sdk:generate` after changing either, and commit the result.
  */
 const config: CodegenConfig = {
   schema: 'schema.graphql',
@@ -18,6 +19,12 @@ const config: CodegenConfig = {
         skipTypename: false,
         nonOptionalTypename: false,
       },
+    },
+    // Which concrete types each union and interface may be: Apollo's InMemoryCache (and urql Graphcache) need it
+    // to match `... on Error { message }` fragments without introspection, which production servers turn off.
+    'src/sdk/possibleTypes.ts': {
+      plugins: ['fragment-matcher'],
+      config: { apolloClientVersion: 3, deterministic: true, useExplicitTyping: true },
     },
   },
 };

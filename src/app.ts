@@ -26,7 +26,7 @@ import { startScheduler } from './modules/accessRequest/accessRequest.service.ts
 import { startWorkflowWorker, type WorkflowRun } from './modules/workflow/workflow.worker.ts';
 import { announceAppended } from './modules/audit/audit.chain.ts';
 import { surfacePlugins, wsErrors, wsOriginAllowed } from './graphql/surface.ts';
-import { resolvePersisted, sdkOperations } from './graphql/persisted.ts';
+import { PersistedQueryStore, resolveAutomaticPersisted, resolvePersisted, sdkOperations } from './graphql/persisted.ts';
 import * as metrics from './lib/metrics.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -190,6 +190,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     if (info) info.operation = (args.operationName ?? getOperationAST(args.document, args.operationName)?.name?.value ?? null)?.slice(0, 64) ?? null;
   };
   const persisted = config.persistedOperations === 'only' ? sdkOperations() : undefined;
+  const apq =
+    !persisted && config.apq.maxEntries > 0
+      ? { store: new PersistedQueryStore(config.apq.maxEntries, config.apq.maxBytes), known: sdkOperations() }
+      : undefined;
   const yoga: YogaServerInstance<ServerContext, Context> = createYoga<ServerContext, Context>({
     schema: getSchema(),
     graphqlEndpoint: GRAPHQL_PATH,
@@ -201,7 +205,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     batching: false,
     multipart: false,
     plugins: [
-      ...surfacePlugins(config, persisted),
+      ...surfacePlugins(config, persisted, apq),
       {
         // What an operation appended to the audit log is announced once it is over (its transactions ended).
         onExecute: ({ args }: { args: ExecutionArgs }) => ({ onExecuteDone: () => announceAppended(args.contextValue as Context) }),
@@ -479,6 +483,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         let document: ReturnType<typeof enveloped.parse>;
         try {
           if (persisted) payload = resolvePersisted(persisted, message);
+          else if (apq) payload = resolveAutomaticPersisted(apq.store, apq.known, message);
           // The initial context stays small (the context function adds the operation's context to it, and
           // subscriptions keep the result): the connection, not graphql-ws's context or the upgrade request.
           enveloped = yoga.getEnveloped({ wsConnection, params: payload } as never);

@@ -47,6 +47,8 @@ const schema = z.object({
   QUERY_MAX_LIST_ITEMS: z.coerce.number().int().min(1).max(100_000).default(500),
   REQUEST_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
   PERSISTED_OPERATIONS: z.enum(['off', 'only']).default('off'),
+  APQ_MAX_ENTRIES: z.coerce.number().int().min(0).max(100_000).default(1000),
+  APQ_MAX_BYTES: z.coerce.number().int().min(0).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
   WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(64 * 1024).default(64 * 1024),
   WS_ALLOWED_ORIGINS: z
     .string()
@@ -192,6 +194,11 @@ export type Config = {
   requestMaxBytes: number;
   /** `only`: just the SDK's operations (src/sdk) are accepted, by text or sha256 hash. */
   persistedOperations: 'off' | 'only';
+  /**
+   * Automatic persisted queries (with persistedOperations `off`): how many registered documents, and how many
+   * bytes of their text, are kept (least recently used go first). maxEntries 0 turns APQ off.
+   */
+  apq: { maxEntries: number; maxBytes: number };
   /** Largest WebSocket message; a larger one closes the socket with 1009. */
   wsMaxPayloadBytes: number;
   /** Browser Origins allowed to open a WebSocket; undefined = any (clients without an Origin header are always allowed). */
@@ -299,6 +306,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     requestMaxBytes: c.REQUEST_MAX_BYTES,
     persistedOperations: c.PERSISTED_OPERATIONS,
+    apq: { maxEntries: c.APQ_MAX_ENTRIES, maxBytes: c.APQ_MAX_BYTES },
     wsMaxPayloadBytes: c.WS_MAX_PAYLOAD_BYTES,
     wsAllowedOrigins: c.WS_ALLOWED_ORIGINS?.map((o) => new URL(o).origin),
     wsConnectionInitTimeoutMs: c.WS_CONNECTION_INIT_TIMEOUT_MS,

@@ -4,18 +4,27 @@ import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
 import { armorPlugins, disableIntrospectionPlugin, hideSuggestionsPlugin } from './limits.ts';
 import { variableCostPlugin } from './cost.ts';
-import { persistedOperationsPlugin, type PersistedOperations } from './persisted.ts';
+import {
+  automaticPersistedQueriesPlugin,
+  persistedOperationsPlugin,
+  type PersistedOperations,
+  type PersistedQueryStore,
+} from './persisted.ts';
+
+/** Automatic persisted queries (when not `only`): the bounded store and the SDK's own operations, known up front. */
+export type AutomaticPersisted = { store: PersistedQueryStore; known: PersistedOperations };
 
 /**
  * What the GraphQL endpoint exposes and accepts, in one place (README "Limits"): operation limits, introspection
- * and suggestions, CSRF prevention, persisted operations. app.ts adds these to Yoga; the WebSocket path reaches
+ * and suggestions, CSRF prevention, persisted operations (only the SDK's, or automatic persisted queries). app.ts adds these to Yoga; the WebSocket path reaches
  * the same parse/validate hooks through `yoga.getEnveloped`.
  */
-export function surfacePlugins(config: Config, persisted: PersistedOperations | undefined): Plugin[] {
+export function surfacePlugins(config: Config, persisted: PersistedOperations | undefined, apq?: AutomaticPersisted): Plugin[] {
   return [
     csrfPreventionPlugin(),
     // Before the limits: with persisted operations on, an unknown document is refused before it is even tokenized.
     ...(persisted ? [persistedOperationsPlugin(persisted)] : []),
+    ...(apq ? [automaticPersistedQueriesPlugin(apq.store, apq.known)] : []),
     ...armorPlugins(config.queryLimits),
     variableCostPlugin(config.queryLimits),
     ...(config.introspection ? [] : [disableIntrospectionPlugin(), hideSuggestionsPlugin()]),

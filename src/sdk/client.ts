@@ -1,9 +1,14 @@
 import { print, type DocumentNode } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
-import WebSocket from 'ws';
 
-export * from './generated.ts';
+export * from './generated.js';
+
+/** The part of the Fetch API the client uses (the global `fetch` of browsers and Node ≥ 18 fits). */
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string },
+) => Promise<{ status: number; json(): Promise<unknown> }>;
 
 export type VaultgateClientOptions = {
   /** The GraphQL endpoint, e.g. http://localhost:4000/graphql. */
@@ -12,7 +17,15 @@ export type VaultgateClientOptions = {
   token?: string;
   /** An API key, sent as `x-api-key`. */
   apiKey?: string;
-  fetch?: typeof fetch;
+  /** Defaults to the global `fetch`. */
+  fetch?: FetchLike;
+  /**
+   * The WebSocket constructor for subscriptions. Defaults to the global `WebSocket` (browsers, Node ≥ 22); on
+   * Node 20 pass the `ws` package's: `import WebSocket from 'ws'` → `webSocketImpl: WebSocket`.
+   */
+  webSocketImpl?: unknown;
+  /** The subscription endpoint, when it is not the `url` with http(s) replaced by ws(s). */
+  wsUrl?: string;
 };
 
 export type GraphQLErrorShape = { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> };
@@ -50,7 +63,9 @@ const textOf = (doc: DocumentNode) => {
  * VaultgateRequestError.
  */
 export function createVaultgateClient(options: VaultgateClientOptions) {
-  const doFetch = options.fetch ?? fetch;
+  const globalFetch = (globalThis as { fetch?: FetchLike }).fetch;
+  const doFetch: FetchLike | undefined = options.fetch ?? (globalFetch ? (url, init) => globalFetch(url, init) : undefined);
+  if (!doFetch) throw new TypeError('vaultgate: this runtime has no global fetch; pass one as `fetch`.');
   const auth: Record<string, string> = {};
   if (options.token) auth.authorization = `Bearer ${options.token}`;
   if (options.apiKey) auth['x-api-key'] = options.apiKey;
@@ -81,9 +96,15 @@ export function createVaultgateClient(options: VaultgateClientOptions) {
       document: TypedDocumentNode<TResult, TVariables>,
       variables?: TVariables,
     ): AsyncIterableIterator<{ data?: TResult | null; errors?: readonly GraphQLErrorShape[] }> {
+      const webSocketImpl = options.webSocketImpl ?? (globalThis as { WebSocket?: unknown }).WebSocket;
+      if (!webSocketImpl) {
+        throw new TypeError(
+          'vaultgate: no WebSocket implementation for subscriptions. This runtime has no global WebSocket (Node 20); pass one: `import WebSocket from "ws"` and createVaultgateClient({ …, webSocketImpl: WebSocket }).',
+        );
+      }
       ws ??= createWsClient({
-        url: options.url.replace(/^http/, 'ws'),
-        webSocketImpl: WebSocket,
+        url: options.wsUrl ?? options.url.replace(/^http/, 'ws'),
+        webSocketImpl,
         connectionParams: { ...(options.token ? { token: options.token } : {}), ...(options.apiKey ? { apiKey: options.apiKey } : {}) },
         lazy: true,
         retryAttempts: 5,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   isEnumType,
@@ -69,12 +70,11 @@ describe('schema.graphql', () => {
 });
 
 describe('the typed SDK', () => {
-  it('src/sdk/generated.ts is current with schema.graphql and the operations (run `npm run sdk:generate`)', async () => {
+  it('src/sdk/generated.ts and src/sdk/possibleTypes.ts are current with schema.graphql and the operations (run `npm run sdk:generate`)', async () => {
     const { generate } = await import('@graphql-codegen/cli');
     const config = (await import('../../codegen.ts')).default;
-    const outputs = await generate({ ...config, cwd: process.cwd(), silent: true }, false);
-    const generated = outputs.find((o: { filename: string }) => o.filename.endsWith('src/sdk/generated.ts'));
-    expect(generated).toBeDefined();
-    expect(readFileSync(new URL('../../src/sdk/generated.ts', import.meta.url), 'utf8')).toBe(generated!.content);
+    const outputs: { filename: string; content: string }[] = await generate({ ...config, cwd: process.cwd(), silent: true }, false);
+    expect(outputs.map((o) => relative(process.cwd(), o.filename)).sort()).toEqual(['src/sdk/generated.ts', 'src/sdk/possibleTypes.ts']);
+    for (const output of outputs) expect(readFileSync(output.filename, 'utf8'), output.filename).toBe(output.content);
   });
 });
