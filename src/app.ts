@@ -23,6 +23,7 @@ import { startWorkflowWorker, type WorkflowRun } from './modules/workflow/workfl
 import { announceAppended } from './modules/audit/audit.chain.ts';
 import { surfacePlugins, wsErrors, wsOriginAllowed } from './graphql/surface.ts';
 import { resolvePersisted, sdkOperations } from './graphql/persisted.ts';
+import { createWebHandler } from './web.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -148,6 +149,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     },
   });
 
+  const web = createWebHandler();
   const server: Server = createServer(async (req, res) => {
     const started = performance.now();
     res.on('finish', () => {
@@ -166,6 +168,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         return json(res, 503, { status: 'unavailable' });
       }
     }
+    if (web(req, res)) return;
     return yoga.requestListener(req, res);
   });
 
