@@ -20,6 +20,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       integrationOn('sqlite', 'sqlite'),
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], globalSetup: ['test/browser/global-setup.ts'] } },
       // The same integration suite again on PostgreSQL when a server is configured (.ci/run sets it).
       ...(process.env.TEST_DATABASE_URL ? [integrationOn('postgres', 'postgres')] : []),
     ],

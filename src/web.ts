@@ -76,7 +76,7 @@ export function createWebHandler(dir = WEB_DIST): WebHandler {
     if (path.includes('\0')) return false;
     const isAsset = path.startsWith('/assets/');
     const isIndex = path === '/' || path === '/index.html' || CLIENT_ROUTES.test(path);
-    if (!isAsset && !isIndex && path !== '/favicon.ico') return false;
+    if (!isAsset && !isIndex && path !== '/favicon.svg') return false;
     if (!existsSync(indexPath)) {
       if (!isIndex) return false;
       res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...securityHeaders(req) });

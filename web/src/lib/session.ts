@@ -27,8 +27,11 @@ function emit() {
   for (const l of listeners) l();
 }
 
+/**
+ * The server decides when a session has ended (its clock, not this browser's): an UNAUTHENTICATED answer or a
+ * 4401/4403 close ends it here (expireSession).
+ */
 export function getSession(): Session | null {
-  if (current && Date.parse(current.expiresAt) <= Date.now()) expireSession();
   return current;
 }
 

@@ -6,12 +6,11 @@ import { ApiError, request, useQuery } from '../lib/api';
 import { when, words } from '../lib/format';
 import { useOrg } from '../lib/org';
 
-const AdminOverview = graphql(`
-  query AdminOverview($id: ID!) {
+const AdminMembers = graphql(`
+  query AdminMembers($id: ID!) {
     organization(id: $id) {
       id
-      name
-      members(first: 100) {
+      members(first: 50) {
         totalCount
         edges {
           node {
@@ -26,7 +25,15 @@ const AdminOverview = graphql(`
           }
         }
       }
-      apiKeys(first: 100) {
+    }
+  }
+`);
+
+const AdminKeys = graphql(`
+  query AdminKeys($id: ID!) {
+    organization(id: $id) {
+      id
+      apiKeys(first: 50) {
         edges {
           node {
             id
@@ -40,6 +47,14 @@ const AdminOverview = graphql(`
           }
         }
       }
+    }
+  }
+`);
+
+const AdminSettings = graphql(`
+  query AdminSettings($id: ID!) {
+    organization(id: $id) {
+      id
       accessPolicies {
         id
         name
@@ -234,7 +249,16 @@ async function attempt(run: () => Promise<{ __typename?: string }>): Promise<Out
 export function AdminPage() {
   const { org } = useOrg();
   const id = org!.id;
-  const q = useQuery(AdminOverview, { id });
+  const membersQ = useQuery(AdminMembers, { id });
+  const keysQ = useQuery(AdminKeys, { id });
+  const settingsQ = useQuery(AdminSettings, { id });
+  const q = {
+    error: membersQ.error ?? keysQ.error ?? settingsQ.error,
+    data: settingsQ.data,
+    refetch: async () => {
+      await Promise.all([membersQ.refetch(), keysQ.refetch(), settingsQ.refetch()]);
+    },
+  };
   const [error, setError] = useState<Outcome>(null);
   const [newKey, setNewKey] = useState<{ name: string; key: string } | null>(null);
   const [tested, setTested] = useState<string | null>(null);
@@ -242,7 +266,9 @@ export function AdminPage() {
   const [keyForm, setKeyForm] = useState({ name: '', role: 'MEMBER' as Role });
   const [category, setCategory] = useState('');
   const [folder, setFolder] = useState('');
-  const o = q.data?.organization;
+  const o = settingsQ.data?.organization;
+  const members = membersQ.data?.organization?.members.edges ?? [];
+  const keys = keysQ.data?.organization?.apiKeys.edges ?? [];
   const done = async (e: Outcome) => {
     setError(e);
     if (!e) await q.refetch();
@@ -280,7 +306,7 @@ export function AdminPage() {
             </tr>
           </thead>
           <tbody>
-            {o?.members.edges.map((e) =>
+            {members.map((e) =>
               e.node ? (
                 <tr key={e.node.id}>
                   <td>
@@ -359,7 +385,7 @@ export function AdminPage() {
             </tr>
           </thead>
           <tbody>
-            {o?.apiKeys.edges.map((e) =>
+            {keys.map((e) =>
               e.node ? (
                 <tr key={e.node.id}>
                   <td>

@@ -8,9 +8,9 @@ import { useSubscription } from '../lib/live';
 import { useOrg } from '../lib/org';
 import { STATE_WORDS } from '../lib/requests';
 
-const Queues = graphql(`
-  query ApprovalPageQueues($organizationId: ID) {
-    approvalQueue(organizationId: $organizationId, first: 100) {
+const Queue = graphql(`
+  query ApprovalPageQueue($organizationId: ID) {
+    approvalQueue(organizationId: $organizationId, first: 10) {
       ...RequestRowFields
       policy {
         id
@@ -18,7 +18,12 @@ const Queues = graphql(`
         maxDurationMinutes
       }
     }
-    reviewQueue(organizationId: $organizationId, first: 100) {
+  }
+`);
+
+const Reviews = graphql(`
+  query ApprovalPageReviews($organizationId: ID) {
+    reviewQueue(organizationId: $organizationId, first: 10) {
       ...RequestRowFields
       policy {
         id
@@ -144,7 +149,15 @@ type Item = RequestRowFieldsFragment & { policy?: { id: string; approversMayChan
 export function ApprovalsPage() {
   const { org } = useOrg();
   const organizationId = org!.id;
-  const q = useQuery(Queues, { organizationId });
+  const pending = useQuery(Queue, { organizationId });
+  const reviewing = useQuery(Reviews, { organizationId });
+  const q = {
+    error: pending.error ?? reviewing.error,
+    data: pending.data && reviewing.data ? { approvalQueue: pending.data.approvalQueue, reviewQueue: reviewing.data.reviewQueue } : null,
+    refetch: async () => {
+      await Promise.all([pending.refetch(), reviewing.refetch()]);
+    },
+  };
   const [announce, setAnnounce] = useState('');
   useSubscription(
     PendingLive,
