@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { graphql } from './gql';
 import { request } from './lib/api';
-import { closeLive, useConnectionStatus } from './lib/live';
+import { closeLive, useConnectionStatus, useLiveConnection } from './lib/live';
 import { canWatch, OrgProvider, useOrg } from './lib/org';
 import { Link, navigate, useLocation } from './lib/router';
 import { clearSession, useSession } from './lib/session';
@@ -48,6 +48,7 @@ const NAV = [
 function Shell() {
   const { path } = useLocation();
   const { orgs, org, setOrg, user } = useOrg();
+  useLiveConnection();
   const status = useConnectionStatus();
   const main = useRef<HTMLElement>(null);
   useEffect(() => {

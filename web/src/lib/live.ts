@@ -60,6 +60,13 @@ function liveClient(): Client | null {
   return client;
 }
 
+/** Opens the tab's connection (once signed in), so the header's status is true on every page. */
+export function useLiveConnection() {
+  useEffect(() => {
+    liveClient();
+  }, []);
+}
+
 export function closeLive() {
   void client?.dispose();
   client = null;

@@ -232,7 +232,7 @@ export function AuditPage() {
             {rows.map((r) => (
               <tr key={r.id} data-testid="audit-row">
                 <td>{r.seq}</td>
-                <td>{when(r.at)}</td>
+                <td className="nowrap">{when(r.at)}</td>
                 <td className="mono">{r.action}</td>
                 <td>{r.actor?.email ?? (r.actorApiKey ? `key ${r.actorApiKey.name}` : 'system')}</td>
                 <td className="wide mono small">{r.targetType ? `${r.targetType} ${r.targetId ?? ''}` : '—'}</td>
