@@ -27,6 +27,5 @@ export default function setup() {
   const index = join(root, 'web', 'dist', 'index.html');
   const generated = join(root, 'web', 'src', 'gql', 'graphql.ts');
   if (existsSync(index) && existsSync(generated) && statSync(index).mtimeMs >= newestSource()) return;
-  // NODE_ENV=test (set by vitest) would make Vite bundle React's development build.
-  execFileSync('npm', ['run', 'build:web'], { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+  execFileSync('node', [join(root, 'scripts', 'build-web.mjs')], { cwd: root, stdio: 'inherit', env: { ...process.env, VAULTGATE_SKIP_WEB_BUILD: '' } });
 }

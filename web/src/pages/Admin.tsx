@@ -297,7 +297,7 @@ export function AdminPage() {
       <h1 id="admin-title">Administration</h1>
       <ErrorText error={q.error ?? error} />
       <h2>Members and roles</h2>
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Members">
         <table>
           <thead>
             <tr>
@@ -374,7 +374,7 @@ export function AdminPage() {
           </button>
         </div>
       )}
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="API keys">
         <table>
           <thead>
             <tr>

@@ -217,7 +217,7 @@ export function AuditPage() {
       )}
       <ErrorText error={events.error ?? error} />
       <p className="muted">{conn ? `${conn.totalCount} entries` : ''}</p>
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Audit entries">
         <table>
           <thead>
             <tr>

@@ -248,7 +248,7 @@ export function CredentialPage({ id }: { id: string }) {
         </div>
       </div>
       <h2>Versions</h2>
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Versions">
         <table>
           <thead>
             <tr>
@@ -272,7 +272,7 @@ export function CredentialPage({ id }: { id: string }) {
       </div>
       <h2>Access history</h2>
       <p className="muted">{c.accessRecords.totalCount} accesses you may see</p>
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Access history">
         <table data-testid="access-history">
           <thead>
             <tr>

@@ -212,7 +212,7 @@ export function CredentialsPage() {
           <p className="muted" aria-live="polite">
             {conn ? `${conn.totalCount} credential${conn.totalCount === 1 ? '' : 's'}` : list.loading ? 'Loading…' : ''}
           </p>
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Credential list">
             <table>
               <thead>
                 <tr>
