@@ -221,7 +221,7 @@ describe('dashboard in a browser', () => {
     }
   });
 
-  it('sends an expired session back to sign-in and returns to the page afterwards', async () => {
+  it('sends an expired session back to sign-in and returns to the page afterwards, by keyboard alone', async () => {
     const origin = new URL((restarted ?? server).url).origin;
     const target = restarted ?? server;
     const org = await createOrg(target, 'dash-expiry');
@@ -238,11 +238,19 @@ describe('dashboard in a browser', () => {
     await t.page.waitForSelector('[data-testid="signin-email"]');
     expect(await t.page.$eval('.notice', (el) => el.textContent)).toContain('session ended');
     expect(new URL(t.page.url()).searchParams.get('next')).toBe('/audit');
-    await t.page.type('[data-testid="signin-email"]', org.admin.email);
-    await t.page.type('[data-testid="signin-password"]', PASSWORD);
-    await t.page.click('[data-testid="signin-submit"]');
+    // Keyboard only: Tab into the form, type, Tab, type, Enter.
+    await t.page.keyboard.press('Tab');
+    expect(await t.page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('signin-email');
+    await t.page.keyboard.type(org.admin.email);
+    await t.page.keyboard.press('Tab');
+    await t.page.keyboard.type(PASSWORD);
+    await t.page.keyboard.press('Enter');
     await t.page.waitForSelector('[data-testid="audit-row"]');
     expect(new URL(t.page.url()).pathname).toBe('/audit');
+    // …and on, by keyboard: the verify button answers Enter.
+    await t.page.focus('[data-testid="verify-audit"]');
+    await t.page.keyboard.press('Enter');
+    await t.page.waitForFunction(() => document.querySelector('[data-testid="verify-status"]')?.textContent?.startsWith('Intact'), { timeout: 20_000 });
     expect(await t.page.evaluate(() => localStorage.length)).toBe(0);
   });
 });
