@@ -28,6 +28,7 @@ import { announceAppended } from './modules/audit/audit.chain.ts';
 import { surfacePlugins, wsErrors, wsOriginAllowed } from './graphql/surface.ts';
 import { PersistedQueryStore, resolveAutomaticPersisted, resolvePersisted, sdkOperations } from './graphql/persisted.ts';
 import * as metrics from './lib/metrics.ts';
+import { createWebHandler } from './web.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -279,6 +280,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   // Responses streaming subscription events (SSE): ended at shutdown, as WebSockets are closed.
   const eventStreams = new Set<ServerResponse>();
   let stopping = false;
+  const web = createWebHandler();
   const server: Server = createServer(async (req, res) => {
     const started = performance.now();
     const path = req.url?.split('?')[0] ?? '';
@@ -320,6 +322,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return res.end(body);
     }
     if (path === '/readyz') return readiness(res);
+    if (web(req, res)) return;
     return yoga.requestListener(req, res);
   });
 

@@ -1,0 +1,519 @@
+import { useState, type FormEvent } from 'react';
+import { graphql } from '../gql';
+import type { Role } from '../gql/graphql';
+import { ErrorText, type TypedError } from '../components/ErrorText';
+import { ApiError, request, useQuery } from '../lib/api';
+import { when, words } from '../lib/format';
+import { useOrg } from '../lib/org';
+
+const AdminMembers = graphql(`
+  query AdminMembers($id: ID!) {
+    organization(id: $id) {
+      id
+      members(first: 50) {
+        totalCount
+        edges {
+          node {
+            id
+            role
+            user {
+              id
+              email
+              name
+              disabledAt
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+const AdminKeys = graphql(`
+  query AdminKeys($id: ID!) {
+    organization(id: $id) {
+      id
+      apiKeys(first: 50) {
+        edges {
+          node {
+            id
+            name
+            role
+            prefix
+            createdAt
+            expiresAt
+            lastUsedAt
+            revokedAt
+          }
+        }
+      }
+    }
+  }
+`);
+
+const AdminSettings = graphql(`
+  query AdminSettings($id: ID!) {
+    organization(id: $id) {
+      id
+      accessPolicies {
+        id
+        name
+        enabled
+        defaultDurationMinutes
+        maxDurationMinutes
+        reasonRequired
+        ticketRequired
+        reviewRequired
+        steps {
+          index
+          requiredApprovals
+        }
+      }
+      categories {
+        id
+        name
+        credentialCount
+      }
+      folders {
+        id
+        name
+        credentialCount
+      }
+    }
+    workflows(organizationId: $id) {
+      id
+      name
+      enabled
+      trigger
+      consecutiveFailures
+      actions {
+        index
+        type
+      }
+    }
+  }
+`);
+
+const AdminAddMember = graphql(`
+  mutation AdminAddMember($input: AddMemberInput!) {
+    addMember(input: $input) {
+      __typename
+      ... on Error {
+        message
+      }
+      ... on ValidationError {
+        fieldErrors {
+          path
+          message
+        }
+      }
+      ... on AlreadyExistsError {
+        field
+      }
+    }
+  }
+`);
+
+const AdminSetRole = graphql(`
+  mutation AdminSetRole($input: UpdateMemberRoleInput!) {
+    updateMemberRole(input: $input) {
+      __typename
+      ... on Error {
+        message
+      }
+      ... on ValidationError {
+        fieldErrors {
+          path
+          message
+        }
+      }
+    }
+  }
+`);
+
+const AdminCreateKey = graphql(`
+  mutation AdminCreateKey($input: CreateApiKeyInput!) {
+    createApiKey(input: $input) {
+      __typename
+      ... on CreateApiKeyPayload {
+        key
+        apiKey {
+          id
+          name
+        }
+      }
+      ... on Error {
+        message
+      }
+      ... on ValidationError {
+        fieldErrors {
+          path
+          message
+        }
+      }
+    }
+  }
+`);
+
+const AdminRevokeKey = graphql(`
+  mutation AdminRevokeKey($input: RevokeApiKeyInput!) {
+    revokeApiKey(input: $input) {
+      apiKey {
+        id
+        revokedAt
+      }
+    }
+  }
+`);
+
+const AdminTestWorkflow = graphql(`
+  mutation AdminTestWorkflow($input: TestWorkflowActionInput!) {
+    testWorkflowAction(input: $input) {
+      __typename
+      ... on TestWorkflowActionPayload {
+        delivered
+        results {
+          actionIndex
+          type
+          delivered
+          error
+          statusCode
+        }
+      }
+      ... on Error {
+        message
+      }
+      ... on ValidationError {
+        fieldErrors {
+          path
+          message
+        }
+      }
+    }
+  }
+`);
+
+const AdminCreateCategory = graphql(`
+  mutation AdminCreateCategory($input: CreateCategoryInput!) {
+    createCategory(input: $input) {
+      __typename
+      ... on Error {
+        message
+      }
+      ... on ValidationError {
+        fieldErrors {
+          path
+          message
+        }
+      }
+      ... on AlreadyExistsError {
+        field
+      }
+    }
+  }
+`);
+
+const AdminCreateFolder = graphql(`
+  mutation AdminCreateFolder($input: CreateFolderInput!) {
+    createFolder(input: $input) {
+      __typename
+      ... on Error {
+        message
+      }
+      ... on ValidationError {
+        fieldErrors {
+          path
+          message
+        }
+      }
+      ... on AlreadyExistsError {
+        field
+      }
+    }
+  }
+`);
+
+const ROLES: Role[] = ['ADMIN', 'MANAGER', 'MEMBER', 'AUDITOR'];
+type Outcome = TypedError | ApiError | null;
+
+/** Runs a mutation whose answer is a payload or a typed error; returns the error to show, if any. */
+async function attempt(run: () => Promise<{ __typename?: string }>): Promise<Outcome> {
+  try {
+    const r = await run();
+    return r.__typename?.endsWith('Payload') ? null : (r as TypedError);
+  } catch (e) {
+    return e instanceof ApiError ? e : new ApiError(String(e), null);
+  }
+}
+
+export function AdminPage() {
+  const { org } = useOrg();
+  const id = org!.id;
+  const membersQ = useQuery(AdminMembers, { id });
+  const keysQ = useQuery(AdminKeys, { id });
+  const settingsQ = useQuery(AdminSettings, { id });
+  const q = {
+    error: membersQ.error ?? keysQ.error ?? settingsQ.error,
+    data: settingsQ.data,
+    refetch: async () => {
+      await Promise.all([membersQ.refetch(), keysQ.refetch(), settingsQ.refetch()]);
+    },
+  };
+  const [error, setError] = useState<Outcome>(null);
+  const [newKey, setNewKey] = useState<{ name: string; key: string } | null>(null);
+  const [tested, setTested] = useState<string | null>(null);
+  const [member, setMember] = useState({ email: '', name: '', role: 'MEMBER' as Role, initialPassword: '' });
+  const [keyForm, setKeyForm] = useState({ name: '', role: 'MEMBER' as Role });
+  const [category, setCategory] = useState('');
+  const [folder, setFolder] = useState('');
+  const o = settingsQ.data?.organization;
+  const members = membersQ.data?.organization?.members.edges ?? [];
+  const keys = keysQ.data?.organization?.apiKeys.edges ?? [];
+  const done = async (e: Outcome) => {
+    setError(e);
+    if (!e) await q.refetch();
+    return !e;
+  };
+  const addMember = async (ev: FormEvent) => {
+    ev.preventDefault();
+    const input = { organizationId: id, email: member.email, role: member.role, ...(member.name ? { name: member.name } : {}), ...(member.initialPassword ? { initialPassword: member.initialPassword } : {}) };
+    if (await done(await attempt(async () => (await request(AdminAddMember, { input })).addMember))) setMember({ email: '', name: '', role: 'MEMBER', initialPassword: '' });
+  };
+  const createKey = async (ev: FormEvent) => {
+    ev.preventDefault();
+    try {
+      const r = (await request(AdminCreateKey, { input: { organizationId: id, name: keyForm.name, role: keyForm.role } })).createApiKey;
+      if (r.__typename === 'CreateApiKeyPayload') {
+        setNewKey({ name: r.apiKey.name, key: r.key });
+        setKeyForm({ name: '', role: 'MEMBER' });
+        await done(null);
+      } else setError(r);
+    } catch (e) {
+      setError(e instanceof ApiError ? e : new ApiError(String(e), null));
+    }
+  };
+  return (
+    <section aria-labelledby="admin-title">
+      <h1 id="admin-title">Administration</h1>
+      <ErrorText error={q.error ?? error} />
+      <h2>Members and roles</h2>
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Members">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Person</th>
+              <th scope="col">Role</th>
+            </tr>
+          </thead>
+          <tbody>
+            {members.map((e) =>
+              e.node ? (
+                <tr key={e.node.id}>
+                  <td>
+                    {e.node.user.name ?? '—'} <span className="muted">{e.node.user.email}</span>
+                    {e.node.user.disabledAt && <span className="badge soft">disabled</span>}
+                  </td>
+                  <td>
+                    <select
+                      aria-label={`Role of ${e.node.user.email}`}
+                      value={e.node.role}
+                      onChange={async (ev) => {
+                        const membershipId = e.node!.id;
+                        const role = ev.target.value as Role;
+                        await done(await attempt(async () => (await request(AdminSetRole, { input: { membershipId, role } })).updateMemberRole));
+                      }}
+                    >
+                      {ROLES.map((r) => (
+                        <option key={r} value={r}>
+                          {words(r)}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                </tr>
+              ) : null,
+            )}
+          </tbody>
+        </table>
+      </div>
+      <form className="filters card" onSubmit={addMember} aria-label="Add a member">
+        <label>
+          Email
+          <input type="email" required value={member.email} onChange={(e) => setMember({ ...member, email: e.target.value })} />
+        </label>
+        <label>
+          Name
+          <input value={member.name} onChange={(e) => setMember({ ...member, name: e.target.value })} />
+        </label>
+        <label>
+          Role
+          <select value={member.role} onChange={(e) => setMember({ ...member, role: e.target.value as Role })}>
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {words(r)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          First password (new people)
+          <input type="password" autoComplete="new-password" value={member.initialPassword} onChange={(e) => setMember({ ...member, initialPassword: e.target.value })} />
+        </label>
+        <button type="submit">Add member</button>
+      </form>
+
+      <h2>API keys</h2>
+      {newKey && (
+        <div className="card notice" role="status" data-testid="new-api-key">
+          <p>
+            The key <strong>{newKey.name}</strong> is shown once. Store it now:
+          </p>
+          <code className="mono break">{newKey.key}</code>
+          <button type="button" onClick={() => setNewKey(null)}>
+            I have stored it
+          </button>
+        </div>
+      )}
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="API keys">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Role</th>
+              <th scope="col" className="wide">Last used</th>
+              <th scope="col">State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.map((e) =>
+              e.node ? (
+                <tr key={e.node.id}>
+                  <td>
+                    {e.node.name} <span className="muted mono">{e.node.prefix}…</span>
+                  </td>
+                  <td>{words(e.node.role)}</td>
+                  <td className="wide">{when(e.node.lastUsedAt)}</td>
+                  <td>
+                    {e.node.revokedAt ? (
+                      `revoked ${when(e.node.revokedAt)}`
+                    ) : (
+                      <button
+                        type="button"
+                        className="danger"
+                        onClick={async () => {
+                          const keyId = e.node!.id;
+                          await done(await attempt(async () => ({ __typename: 'RevokePayload', ...(await request(AdminRevokeKey, { input: { id: keyId } })) })));
+                        }}
+                      >
+                        Revoke
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ) : null,
+            )}
+          </tbody>
+        </table>
+      </div>
+      <form className="filters card" onSubmit={createKey} aria-label="Create an API key">
+        <label>
+          Name
+          <input required value={keyForm.name} onChange={(e) => setKeyForm({ ...keyForm, name: e.target.value })} />
+        </label>
+        <label>
+          Role
+          <select value={keyForm.role} onChange={(e) => setKeyForm({ ...keyForm, role: e.target.value as Role })}>
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {words(r)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit">Create key</button>
+      </form>
+
+      <h2>Access policies</h2>
+      <ul className="plain">
+        {o?.accessPolicies.map((p) => (
+          <li key={p.id} className="card">
+            <strong>{p.name}</strong> {!p.enabled && <span className="badge soft">disabled</span>}
+            <div className="muted small">
+              {p.steps.length === 0 ? 'approved automatically' : p.steps.map((s) => `step ${s.index + 1}: ${s.requiredApprovals} approval(s)`).join(' → ')} · window{' '}
+              {p.defaultDurationMinutes} min (max {p.maxDurationMinutes}) {p.reasonRequired ? '· reason required ' : ''}
+              {p.ticketRequired ? '· ticket required ' : ''}
+              {p.reviewRequired ? '· reviewed afterwards' : ''}
+            </div>
+          </li>
+        ))}
+      </ul>
+
+      <h2>Workflows</h2>
+      {tested && (
+        <p role="status" className="notice">
+          {tested}
+        </p>
+      )}
+      <ul className="plain">
+        {q.data?.workflows.map((w) => (
+          <li key={w.id} className="card">
+            <strong>{w.name}</strong> <span className="muted">on {words(w.trigger)}</span> {!w.enabled && <span className="badge soft">disabled</span>}
+            <div className="actions">
+              <span className="muted small">{w.actions.map((a) => words(a.type)).join(', ')}</span>
+              <button
+                type="button"
+                onClick={async () => {
+                  try {
+                    const r = (await request(AdminTestWorkflow, { input: { id: w.id } })).testWorkflowAction;
+                    if (r.__typename !== 'TestWorkflowActionPayload') return setError(r);
+                    setTested(
+                      `${w.name}: ` + r.results.map((x) => `${words(x.type)} ${x.delivered ? 'delivered' : `failed${x.statusCode ? ` (${x.statusCode})` : ''}${x.error ? `: ${x.error}` : ''}`}`).join('; '),
+                    );
+                  } catch (e) {
+                    setError(e instanceof ApiError ? e : new ApiError(String(e), null));
+                  }
+                }}
+              >
+                Test
+              </button>
+            </div>
+          </li>
+        ))}
+      </ul>
+
+      <h2>Categories and folders</h2>
+      <div className="cards">
+        <form
+          className="card stack"
+          aria-label="Add a category"
+          onSubmit={async (ev) => {
+            ev.preventDefault();
+            if (await done(await attempt(async () => (await request(AdminCreateCategory, { input: { organizationId: id, name: category } })).createCategory))) setCategory('');
+          }}
+        >
+          <p>{o?.categories.map((c) => `${c.name} (${c.credentialCount})`).join(', ') || 'No categories yet.'}</p>
+          <label>
+            New category
+            <input required value={category} onChange={(e) => setCategory(e.target.value)} />
+          </label>
+          <button type="submit">Add category</button>
+        </form>
+        <form
+          className="card stack"
+          aria-label="Add a top-level folder"
+          onSubmit={async (ev) => {
+            ev.preventDefault();
+            if (await done(await attempt(async () => (await request(AdminCreateFolder, { input: { organizationId: id, name: folder } })).createFolder))) setFolder('');
+          }}
+        >
+          <p>{o?.folders.map((f) => `${f.name} (${f.credentialCount})`).join(', ') || 'No folders yet.'}</p>
+          <label>
+            New top-level folder
+            <input required value={folder} onChange={(e) => setFolder(e.target.value)} />
+          </label>
+          <button type="submit">Add folder</button>
+        </form>
+      </div>
+    </section>
+  );
+}
