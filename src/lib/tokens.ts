@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** 32 random bytes (256 bits), base64url, behind a prefix that says what the token is. */
-export function newToken(prefix: 'vgs' | 'vgk'): string {
+export function newToken(prefix: 'vgs' | 'vgk' | 'vgc'): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 
@@ -20,6 +20,6 @@ export function safeEqual(a: string, b: string): boolean {
 }
 
 /** A token shape check before any database work: wrong prefix or length is rejected without a query. */
-export function looksLikeToken(value: string, prefix: 'vgs' | 'vgk'): boolean {
+export function looksLikeToken(value: string, prefix: 'vgs' | 'vgk' | 'vgc'): boolean {
   return value.length === prefix.length + 1 + 43 && value.startsWith(`${prefix}_`) && /^[A-Za-z0-9_-]+$/.test(value);
 }
