@@ -23,6 +23,7 @@ const schema = z.object({
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  STEP_UP_MAX_AGE_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   AUTH_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   WS_REAUTH_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   WS_SLOW_CONSUMER_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
@@ -215,6 +216,8 @@ export type Config = {
   /** GET /metrics on (Prometheus), and the bearer token it requires when set. Never logged. */
   metrics: { enabled: boolean; token: string | undefined };
   shutdownGraceMs: number;
+  /** How recently a session must have verified a second factor where an organization requires step-up. */
+  stepUpMaxAgeMs: number;
   /** Sign-in, reveal and authentication-failure limits; kept in Redis when REDIS_URL is set, else in this process. */
   rateLimits: RateLimitConfig;
   /** Redis for events between instances; without it, events stay in this process. */
@@ -316,6 +319,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: c.TRUST_PROXY === 'true',
     metrics: { enabled: c.METRICS === 'true', token: c.METRICS_TOKEN },
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
+    stepUpMaxAgeMs: c.STEP_UP_MAX_AGE_SECONDS * 1000,
     accessSchedulerIntervalMs: c.ACCESS_SCHEDULER_INTERVAL_MS,
     redisUrl: c.REDIS_URL,
     rateLimits: {

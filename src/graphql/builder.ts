@@ -1,6 +1,6 @@
 import SchemaBuilder, { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
-import { ForbiddenError } from '../lib/errors.ts';
+import { ForbiddenError, MfaEnrollmentRequiredError } from '../lib/errors.ts';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import PrismaPlugin from '@pothos/plugin-prisma';
@@ -38,12 +38,14 @@ export const builder = new SchemaBuilder<{
     treatErrorsAsUnauthorized: false,
     // The same FORBIDDEN error services throw, so a client cannot tell which layer refused it.
     unauthorizedError: (_parent, context) =>
-      context.policy.isAuthenticated
+      context.policy.mfaEnrollmentRequired
+        ? new MfaEnrollmentRequiredError()
+        : context.policy.isAuthenticated
         ? new ForbiddenError()
         : new GraphQLError('Sign in first.', { extensions: { code: 'UNAUTHENTICATED' } }),
     authScopes: (context) => ({
       public: true,
-      authenticated: context.policy.isAuthenticated,
+      authenticated: context.policy.isAuthenticated && !context.policy.mfaEnrollmentRequired,
       can: (action) => context.policy.canSomewhere(action),
     }),
   },

@@ -85,6 +85,45 @@ export class ForbiddenError extends GraphQLError {
   }
 }
 
+/**
+ * The password was right and the account has a second factor: no session yet. Finish with `completeSignIn`
+ * before `expiresAt`, giving the challenge id and a code (or a recovery code).
+ */
+export class MfaRequired extends DomainError {
+  override name = 'MfaRequired';
+  constructor(readonly challengeId: string, readonly methods: string[], readonly expiresAt: Date) {
+    super('A second factor is required to finish signing in.');
+  }
+}
+
+/** The action needs a second factor verified lately by this session: call `stepUp` with a code, then try again. */
+export class StepUpRequiredError extends DomainError {
+  override name = 'StepUpRequiredError';
+  constructor(readonly maxAgeSeconds: number) {
+    super('Confirm it is you: verify your second factor (stepUp), then try again.');
+  }
+}
+
+/** The code, recovery code or challenge was not accepted (wrong, already used, or expired). Nothing changed. */
+export class InvalidSecondFactorError extends DomainError {
+  override name = 'InvalidSecondFactorError';
+  constructor() {
+    super('The code is not valid, was already used, or the sign-in attempt expired.');
+  }
+}
+
+/**
+ * An organization the user belongs to requires a second factor and the user has none: until one is enrolled
+ * (enrollTotp, confirmTotp) every other field and mutation answers this.
+ */
+export class MfaEnrollmentRequiredError extends GraphQLError {
+  constructor() {
+    super('Enroll a second factor first (enrollTotp, then confirmTotp): an organization you belong to requires one.', {
+      extensions: { code: 'MFA_ENROLLMENT_REQUIRED' },
+    });
+  }
+}
+
 /** A credential was presented but is not valid (unknown, expired, revoked, or its user disabled). */
 export class UnauthenticatedError extends GraphQLError {
   constructor(message = 'The session or API key is not valid. Sign in again.') {

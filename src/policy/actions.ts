@@ -19,12 +19,16 @@ export type ActionRule = {
   system?: boolean;
   self?: boolean;
   principals: readonly ('user' | 'apiKey')[];
+  /** Still granted to a user who must enroll a second factor first (organization `requireMfa`). */
+  duringMfaEnrollment?: boolean;
 };
 
 export const ACTIONS = {
-  'viewer:read': { description: 'Read one’s own identity and memberships', self: true, principals: ['user', 'apiKey'] },
-  'session:manage': { description: 'Sign out, list and revoke one’s own sessions', self: true, principals: ['user'] },
-  'invitation:respond': { description: 'See, accept and decline invitations addressed to one’s own email', self: true, principals: ['user'] },
+  'viewer:read': { description: 'Read one’s own identity and memberships', self: true, principals: ['user', 'apiKey'], duringMfaEnrollment: true },
+  'session:manage': { description: 'Sign out, list and revoke one’s own sessions', self: true, principals: ['user'], duringMfaEnrollment: true },
+  'mfa:manage': { description: 'Enroll, confirm and remove one’s own second factors; step up', self: true, principals: ['user'], duringMfaEnrollment: true },
+  'mfa:reset': { description: 'Remove another user’s second factors (they lost them); also needs ADMIN of every organization the user belongs to, or system administrator', roles: ['ADMIN'], system: true, principals: ['user'] },
+  'invitation:respond': { description: 'See, accept and decline invitations addressed to one’s own email', self: true, principals: ['user'], duringMfaEnrollment: true },
   'organization:create': { description: 'Create an organization', system: true, principals: ['user'] },
   'organization:read': { description: 'See an organization', roles: ALL_ROLES, principals: ['user', 'apiKey'] },
   'organization:manage': { description: 'Rename an organization or change its status', roles: ['ADMIN'], principals: ['user'] },

@@ -1,5 +1,5 @@
 import type { Role } from '../generated/prisma-sqlite/enums.ts';
-import { ForbiddenError } from '../lib/errors.ts';
+import { ForbiddenError, MfaEnrollmentRequiredError } from '../lib/errors.ts';
 import { ACTIONS, type Action, type ActionRule } from './actions.ts';
 
 /** Who is calling. Built once per request (HTTP) or per connection (WebSocket) by context.ts. */
@@ -12,6 +12,12 @@ export type Principal =
       isSystemAdmin: boolean;
       /** organizationId → role */
       memberships: ReadonlyMap<string, Role>;
+      /** How the session was opened. */
+      authMethod?: string;
+      /** When the session last verified a second factor (ms since epoch), or null. */
+      factorVerifiedAt?: number | null;
+      /** An organization of the user requires a second factor and the user has none: only enrollment is allowed. */
+      mfaEnrollmentRequired?: boolean;
     }
   | { kind: 'apiKey'; apiKeyId: string; organizationId: string; role: Role };
 
@@ -64,7 +70,12 @@ export class Policy {
    * so a foreign id and a missing id answer the same.
    */
   assert(action: Action, resource: Resource = {}): void {
-    if (!this.can(action, resource)) throw new ForbiddenError();
+    if (!this.can(action, resource)) throw this.mfaEnrollmentRequired ? new MfaEnrollmentRequiredError() : new ForbiddenError();
+  }
+
+  /** Whether the caller must enroll a second factor before anything else (organization `requireMfa`). */
+  get mfaEnrollmentRequired(): boolean {
+    return this.principal.kind === 'user' && this.principal.mfaEnrollmentRequired === true;
   }
 
   /** The caller's role in an organization (a user's membership, or an API key's own organization). */
@@ -78,7 +89,7 @@ export class Policy {
   /** Whether the action is granted anywhere: in some organization, installation-wide, or for oneself. */
   canSomewhere(action: Action): boolean {
     const rule: ActionRule = ACTIONS[action];
-    if (rule.self || rule.system) return this.can(action);
+    if ((rule.self || rule.system) && this.can(action)) return true;
     return this.organizationIds(action).length > 0;
   }
 
@@ -86,7 +97,7 @@ export class Policy {
   organizationIds(action: Action): string[] {
     const p = this.principal;
     const rule: ActionRule = ACTIONS[action];
-    if (!rule.roles || !this.kindAllowed(rule)) return [];
+    if (!rule.roles || !this.kindAllowed(rule) || this.enrollmentBlocks(rule)) return [];
     if (p.kind === 'apiKey') return rule.roles.includes(p.role) ? [p.organizationId] : [];
     if (p.kind === 'user') return [...p.memberships].filter(([, role]) => rule.roles!.includes(role)).map(([id]) => id);
     return [];
@@ -101,9 +112,14 @@ export class Policy {
     return this.principal.kind !== 'anonymous' && rule.principals.includes(this.principal.kind);
   }
 
+  /** Deny wins: a user who must enroll a second factor holds only the actions that let them do so. */
+  private enrollmentBlocks(rule: ActionRule): boolean {
+    return this.mfaEnrollmentRequired && !rule.duringMfaEnrollment;
+  }
+
   private decide(rule: ActionRule, resource: Resource): boolean {
     const p = this.principal;
-    if (p.kind === 'anonymous' || !this.kindAllowed(rule)) return false;
+    if (p.kind === 'anonymous' || !this.kindAllowed(rule) || this.enrollmentBlocks(rule)) return false;
     if (rule.self && (resource.userId === undefined || resource.userId === this.userId)) return true;
     if (rule.system && p.kind === 'user' && p.isSystemAdmin) return true;
     if (rule.roles && resource.organizationId) {

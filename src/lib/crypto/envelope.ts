@@ -74,6 +74,22 @@ export function unwrapKey(masterKey: Buffer, wrapped: string, context: WrapConte
   return key;
 }
 
+/**
+ * Seals a small installation-wide secret (a user's TOTP seed) directly under the master key. `label` names the row
+ * it belongs to (bound as associated data), so a ciphertext copied to another row fails to open.
+ */
+export function sealUnderMaster(master: MasterKey, plaintext: string, label: string): string {
+  const { nonce, sealed } = seal(master.key, Buffer.from(plaintext, 'utf8'), Buffer.from(`vaultgate:m1:${master.id}:${label}`, 'utf8'));
+  return ['m1', master.id, nonce, sealed].join('.');
+}
+
+export function openUnderMaster(master: MasterKey, sealedText: string, label: string): string {
+  const parts = sealedText.split('.');
+  if (parts.length !== 4 || parts[0] !== 'm1' || parts[1] !== master.id || !B64URL.test(parts[2]) || !B64URL.test(parts[3])) throw new DecryptionError();
+  const aad = Buffer.from(`vaultgate:m1:${master.id}:${label}`, 'utf8');
+  return open(master.key, Buffer.from(parts[2], 'base64url'), Buffer.from(parts[3], 'base64url'), aad).toString('utf8');
+}
+
 /** The master key that wrapped a data key, for rotation: rewrap everything not yet under the current id. */
 export function wrappedKeyInfo(wrapped: string): { masterKeyId: string; keyVersion: number } {
   const { masterKeyId, keyVersion } = parseWrapEnvelope(wrapped);

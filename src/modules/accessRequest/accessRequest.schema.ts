@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.ts';
 import { ErrorInterface } from '../../graphql/errors.ts';
-import { ValidationError } from '../../lib/errors.ts';
+import { ValidationError, StepUpRequiredError } from '../../lib/errors.ts';
 import { localId } from '../../lib/ids.ts';
 import type { Context } from '../../context.ts';
 import { ApprovalStepRef, ReleasableFieldEnum } from '../accessPolicy/accessPolicy.schema.ts';
@@ -389,7 +389,7 @@ const BulkPayload = (name: string, description: string) =>
     }),
   });
 
-const TRANSITION_ERRORS = [InvalidRequestStateError, SelfApprovalError, NotApproverError, AlreadyDecidedError, PolicyViolationError, ValidationError];
+const TRANSITION_ERRORS = [InvalidRequestStateError, SelfApprovalError, NotApproverError, AlreadyDecidedError, PolicyViolationError, StepUpRequiredError, ValidationError];
 
 builder.mutationFields((t) => ({
   requestAccess: t.field({

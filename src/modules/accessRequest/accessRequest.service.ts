@@ -1,3 +1,4 @@
+import { assertStepUp } from '../auth/mfa.service.ts';
 import { z } from 'zod';
 import { matchesWhole, UserPatternError } from '../../lib/userPattern.ts';
 import { GraphQLError } from 'graphql';
@@ -320,6 +321,7 @@ async function transition(ctx: Context, globalId: string, eventFor: LifecycleEve
     const now = ctx.clock.now();
     const outcome = decide(factsOf(r), event, actor, now);
     if (!outcome.ok) throw refusalError(outcome.reason, outcome.state);
+    if (event.type === 'APPROVE' || event.type === 'DENY') await assertStepUp(ctx, r.organizationId, tx);
 
     const data: Record<string, unknown> = { ...timedData(outcome.timed, r, now), updatedAt: now, currentStep: outcome.currentStep };
     if (outcome.to !== outcome.from) data.state = outcome.to;

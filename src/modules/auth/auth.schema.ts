@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
-import { BootstrapClosedError, BootstrapNotAllowedError, InvalidCredentialsError, RateLimitedError, ValidationError } from '../../lib/errors.ts';
+import { BootstrapClosedError, BootstrapNotAllowedError, InvalidCredentialsError, MfaRequired, RateLimitedError, ValidationError } from '../../lib/errors.ts';
 import { bootstrap, changePassword, signIn, signOut } from './auth.service.ts';
 
 const ViewerKind = builder.enumType('ViewerKind', {
@@ -73,7 +73,7 @@ const sessionFields = <T extends SessionShape>(name: string, description: string
     }),
   });
 
-const SignInPayload = sessionFields<SessionShape>('SignInPayload', 'A new session.');
+export const SignInPayload = sessionFields<SessionShape>('SignInPayload', 'A new session.');
 
 const BootstrapInput = builder.inputType('BootstrapInput', {
   description: 'The first administrator and their organization.',
@@ -115,16 +115,16 @@ const ChangePasswordPayload = builder.objectRef<{ ok: true }>('ChangePasswordPay
 builder.mutationFields((t) => ({
   signIn: t.field({
     description:
-      'Opens a session. An unknown email, a wrong password and a disabled account all answer InvalidCredentialsError. Too many failures for an account from one address, for an account from any address, or too many attempts from one address answer RateLimitedError, without checking the password (README "Rate limits").',
+      'Opens a session, or answers MfaRequired when the account has a second factor (then call completeSignIn). An unknown email, a wrong password and a disabled account all answer InvalidCredentialsError. Too many failures for an account from one address, for an account from any address, or too many attempts from one address answer RateLimitedError, without checking the password (README "Rate limits").',
     authScopes: { public: true },
     type: SignInPayload,
-    errors: { types: [InvalidCredentialsError, RateLimitedError, ValidationError] },
+    errors: { types: [InvalidCredentialsError, MfaRequired, RateLimitedError, ValidationError] },
     args: { input: t.arg({ type: SignInInput, required: true }) },
     resolve: (_root, { input }, ctx) => signIn(ctx, input),
   }),
   signOut: t.boolean({
     description: 'Revokes the session this request was made with. True when done.',
-    authScopes: { authenticated: true },
+    authScopes: { can: 'session:manage' },
     resolve: (_root, _args, ctx) => signOut(ctx),
   }),
   bootstrap: t.field({

@@ -5,6 +5,7 @@ import {
   BootstrapClosedError,
   BootstrapNotAllowedError,
   InvalidCredentialsError,
+  MfaRequired,
   RateLimitedError,
   TooManyAuthFailuresError,
   UnauthenticatedError,
@@ -16,7 +17,7 @@ import { hashPassword, verifyPassword, PASSWORD_MAX_LENGTH } from '../../lib/pas
 import { hashToken, looksLikeToken, newToken } from '../../lib/tokens.ts';
 import { email, parseInput, passwordSchema, text } from '../../lib/validate.ts';
 import { anonymousPolicy, Policy, type Principal } from '../../policy/policy.ts';
-import type { Role } from '../../generated/prisma-sqlite/enums.ts';
+import type { AuthMethod, Role } from '../../generated/prisma-sqlite/enums.ts';
 import { looksLikeEmail } from '../../lib/text.ts';
 import { appendAudit } from '../audit/audit.chain.ts';
 import { provisionOrganization } from '../organization/organization.service.ts';
@@ -47,12 +48,21 @@ export async function authenticate(
       if (!session.lastUsedAt || now.getTime() - session.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
         await deps.db.session.update({ where: { id: session.id }, data: { lastUsedAt: now } });
       }
+      const memberships = new Map(session.user.memberships.map((m) => [m.organizationId, m.role as Role]));
+      // Only a user without a second factor needs to know whether an organization of theirs requires one.
+      const mfaEnrollmentRequired =
+        !session.user.mfaEnabled &&
+        memberships.size > 0 &&
+        (await deps.db.organization.findFirst({ where: { id: { in: [...memberships.keys()] }, requireMfa: true }, select: { id: true } })) !== null;
       const principal: Principal = {
         kind: 'user',
         userId: session.userId,
         sessionId: session.id,
         isSystemAdmin: session.user.isSystemAdmin,
-        memberships: new Map(session.user.memberships.map((m) => [m.organizationId, m.role as Role])),
+        memberships,
+        authMethod: session.authMethod,
+        factorVerifiedAt: session.factorVerifiedAt?.getTime() ?? null,
+        mfaEnrollmentRequired,
       };
       return { principal, expiresAt: session.expiresAt.getTime() };
     });
@@ -118,7 +128,7 @@ export async function limitAuthFailures(
 /** How long an address an account signed in from is exempt from that account's all-addresses lockout. */
 const KNOWN_ADDRESS_MS = 30 * 24 * 3_600_000;
 
-const signInLockout = (c: RateLimitConfig, threshold: number): LockoutRule => ({
+export const signInLockout = (c: RateLimitConfig, threshold: number): LockoutRule => ({
   threshold,
   firstLockoutMs: c.lockoutMs,
   maxLockoutMs: c.lockoutMaxMs,
@@ -166,21 +176,22 @@ async function admitSignIn(ctx: Context, email: string): Promise<() => Promise<v
  * memberships) is resolved with the new session's policy rather than the anonymous caller's.
  * The sign-in is audited on the system chain: a user may belong to many organizations, or to none.
  */
-async function openSession(ctx: Context, userId: string) {
+export async function openSession(ctx: Context, userId: string, method: AuthMethod = 'PASSWORD') {
   const token = newToken('vgs');
   const now = ctx.clock.now();
+  const factorVerifiedAt = method === 'PASSWORD' ? null : now;
   const expiresAt = new Date(now.getTime() + ctx.config.sessionTtlMinutes * 60_000);
   const userAgent = ctx.request.userAgent?.slice(0, 512) ?? null;
   await ctx.db.$transaction(async (tx) => {
     const session = await tx.session.create({
-      data: { userId, tokenHash: hashToken(token), createdAt: now, expiresAt, userAgent, clientAddress: ctx.request.clientAddress },
+      data: { userId, tokenHash: hashToken(token), createdAt: now, expiresAt, userAgent, clientAddress: ctx.request.clientAddress, authMethod: method, factorVerifiedAt },
     });
     await appendAudit(tx, { policy: ctx.policy, clock: ctx.clock, actor: { userId, apiKeyId: null } }, {
       organizationId: null,
       action: 'auth.sign_in',
       targetType: 'User',
       targetId: userId,
-      data: { sessionId: session.id, clientAddress: ctx.request.clientAddress, userAgent },
+      data: { sessionId: session.id, clientAddress: ctx.request.clientAddress, userAgent, method },
     });
   });
   ctx.policy = new Policy(await authenticate(ctx, { bearer: token, apiKey: null }));
@@ -216,6 +227,18 @@ async function auditSignInFailure(ctx: Context, address: string, user: { id: str
   );
 }
 
+/** How long the challenge of a sign-in waiting for its second factor lives. */
+export const MFA_CHALLENGE_TTL_MS = 5 * 60_000;
+
+/** After a right password for a user with a second factor: a challenge for completeSignIn, no session yet. */
+async function startMfaChallenge(ctx: Context, userId: string): Promise<MfaRequired> {
+  const token = newToken('vgc');
+  const expiresAt = new Date(ctx.clock.now().getTime() + MFA_CHALLENGE_TTL_MS);
+  await ctx.db.mfaChallenge.create({ data: { userId, tokenHash: hashToken(token), expiresAt, createdAt: ctx.clock.now() } });
+  const recovery = await ctx.db.recoveryCode.count({ where: { userId, usedAt: null } });
+  return new MfaRequired(token, recovery > 0 ? ['TOTP', 'RECOVERY_CODE'] : ['TOTP'], expiresAt);
+}
+
 export async function signIn(ctx: Context, input: { email: string; password: string }) {
   const { email: address, password } = parseInput(signInInput, input);
   const succeeded = await admitSignIn(ctx, address);
@@ -229,6 +252,8 @@ export async function signIn(ctx: Context, input: { email: string; password: str
     throw new InvalidCredentialsError();
   }
   await succeeded();
+  // A second factor turns a right password into a challenge, not a session.
+  if (usable.mfaEnabled) throw await startMfaChallenge(ctx, usable.id);
   const session = await openSession(ctx, usable.id);
   ctx.logger.info({ event: 'auth.sign_in', userId: usable.id, requestId: ctx.request.requestId }, 'signed in');
   return { ...session, userId: usable.id };

@@ -1,7 +1,8 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.ts';
 import { ErrorInterface } from '../../graphql/errors.ts';
-import { RateLimitedError, ValidationError } from '../../lib/errors.ts';
+import { RateLimitedError, ValidationError, StepUpRequiredError } from '../../lib/errors.ts';
+import { AuthMethodEnum } from '../auth/authMethod.ts';
 import {
   CredentialHasOpenRequestsError,
   archiveCredential,
@@ -195,6 +196,13 @@ export const AccessRecordRef = builder.prismaObject('AccessRecord', {
     clientAddress: t.exposeString('clientAddress', { nullable: true, description: 'The client’s network address.' }),
     userAgent: t.exposeString('userAgent', { nullable: true, description: 'The client’s user agent.' }),
     credentialName: t.exposeString('credentialName', { description: 'The credential’s name at the time.' }),
+    authMethod: t.field({
+      type: AuthMethodEnum,
+      nullable: true,
+      description: 'How the actor had authenticated (password, a second factor, an API key); null on records made before this was kept.',
+      resolve: (a) => a.authMethod,
+    }),
+    stepUpVerified: t.exposeBoolean('stepUpVerified', { description: 'Whether the actor’s session had verified a second factor within the step-up age.' }),
   }),
 });
 
@@ -579,7 +587,7 @@ builder.mutationFields((t) => ({
       'Reveals one secret field. Authorised, decrypted and recorded (access record + audit entry) in one transaction: if the record cannot be written, nothing is revealed. AUDITOR never reveals; restricted credentials need an available access request. Reveals, reported accesses and exports with secrets share a per-minute budget per user or API key (RateLimitedError).',
     authScopes: { can: 'credential:reveal' },
     type: RevealCredentialPayload,
-    errors: { types: [AccessRequestRequiredError, FieldNotAvailableError, RateLimitedError, SecretUnavailableError, ValidationError] },
+    errors: { types: [AccessRequestRequiredError, FieldNotAvailableError, RateLimitedError, SecretUnavailableError, StepUpRequiredError, ValidationError] },
     args: { input: t.arg({ type: RevealCredentialInput, required: true }) },
     resolve: (_root, { input }, ctx) => revealCredential(ctx, { ...input, id: String(input.id), keyId: input.keyId == null ? null : String(input.keyId) }),
   }),
@@ -587,7 +595,7 @@ builder.mutationFields((t) => ({
     description: 'Records a client-side use of a secret (copy to clipboard, autofill, PDF export, print). Counts against the same per-minute budget as revealCredential.',
     authScopes: { can: 'credential:reveal' },
     type: RecordCredentialAccessPayload,
-    errors: { types: [AccessRequestRequiredError, FieldNotAvailableError, RateLimitedError, ValidationError] },
+    errors: { types: [AccessRequestRequiredError, FieldNotAvailableError, RateLimitedError, StepUpRequiredError, ValidationError] },
     args: { input: t.arg({ type: RecordCredentialAccessInput, required: true }) },
     resolve: (_root, { input }, ctx) => recordCredentialAccess(ctx, { ...input, id: String(input.id) }),
   }),

@@ -1,4 +1,6 @@
+import { assertStepUp } from '../auth/mfa.service.ts';
 import type { Context } from '../../context.ts';
+import type { AuthMethod } from '../../generated/prisma-sqlite/enums.ts';
 import type { TxClient } from '../../db/client.ts';
 import { DomainError, ValidationError } from '../../lib/errors.ts';
 import { enforce } from '../../lib/rateLimit.ts';
@@ -81,6 +83,7 @@ export async function assertMayReveal(ctx: Context, tx: TxClient, credential: Cr
   const request = await releasingRequest(ctx, tx, credential, released);
   if (!request) throw new AccessRequestRequiredError(credential.id);
   if (version !== credential.currentVersion) throw new FieldNotAvailableError('An access request releases the current version only.');
+  await assertStepUp(ctx, credential.organizationId, tx);
 }
 
 /**
@@ -117,6 +120,8 @@ export async function recordAccess(ctx: Context, tx: TxClient, a: AccessRecordIn
       clientAddress: ctx.request.clientAddress,
       userAgent: ctx.request.userAgent?.slice(0, 512) ?? null,
       requestId: ctx.request.requestId,
+      authMethod: p.kind === 'apiKey' ? 'API_KEY' : p.kind === 'user' ? ((p.authMethod as AuthMethod | undefined) ?? 'PASSWORD') : null,
+      stepUpVerified: p.kind === 'user' && p.factorVerifiedAt != null && at.getTime() - p.factorVerifiedAt <= ctx.config.stepUpMaxAgeMs,
       at,
     },
   });
@@ -128,7 +133,7 @@ export async function recordAccess(ctx: Context, tx: TxClient, a: AccessRecordIn
     action: `credential.${a.surface.toLowerCase()}`,
     targetType: 'Credential',
     targetId: a.credential.id,
-    data: { field: a.field, version: a.version, surface: a.surface, accessRecordId: record.id },
+    data: { field: a.field, version: a.version, surface: a.surface, accessRecordId: record.id, authMethod: record.authMethod, stepUpVerified: record.stepUpVerified },
   });
   return record;
 }

@@ -1,5 +1,8 @@
 import type { TxClient } from '../../db/client.ts';
-import { generateDataKey, unwrapKey, wrapKey, type MasterKey } from '../../lib/crypto/envelope.ts';
+import { generateDataKey, openUnderMaster, sealUnderMaster, unwrapKey, wrapKey, type MasterKey } from '../../lib/crypto/envelope.ts';
+
+/** What a second factor's sealed seed is bound to. */
+export const userFactorLabel = (factorId: string): string => `userFactor:${factorId}`;
 
 export type DataKey = { version: number; key: Buffer };
 
@@ -21,6 +24,15 @@ export class Keyring {
   /** Swaps the master key in a running process (after a rotation has rewrapped every data key). */
   useMasterKey(master: MasterKey): void {
     this.master = master;
+  }
+
+  /** Seals an installation-wide secret (a TOTP seed of a user's second factor) under the master key. */
+  sealForInstallation(plaintext: string, label: string): { sealed: string; masterKeyId: string } {
+    return { sealed: sealUnderMaster(this.master, plaintext, label), masterKeyId: this.master.id };
+  }
+
+  openForInstallation(sealed: string, label: string): string {
+    return openUnderMaster(this.master, sealed, label);
   }
 
   /** The newest data key of an organization, created (and wrapped) on first use inside the caller's transaction. */

@@ -1,10 +1,10 @@
 import { isUniqueViolation, type Db } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { DecryptionError, encryptField, masterKeyId, unwrapKey, wrapKey, type MasterKey } from '../../lib/crypto/envelope.ts';
+import { DecryptionError, encryptField, masterKeyId, openUnderMaster, sealUnderMaster, unwrapKey, wrapKey, type MasterKey } from '../../lib/crypto/envelope.ts';
 import { Policy } from '../../policy/policy.ts';
 import { appendAudit, type AuditActor } from '../audit/audit.chain.ts';
 import { openSecret, secretAad } from '../credential/secrets.ts';
-import type { Keyring } from './keyring.ts';
+import { userFactorLabel, type Keyring } from './keyring.ts';
 
 /**
  * Key rotation for encryption at rest, as two resumable jobs:
@@ -149,6 +149,32 @@ export async function rotateMasterKey(db: Db, options: JobOptions & { from: Mast
     skipped += rows.length - done;
     options.log?.(`rewrapped ${rewrapped} data key(s) from master key ${from.id} to ${to.id}`);
     options.onBatch?.({ done: rewrapped });
+  }
+
+  // Second-factor seeds are sealed under the master key itself (users belong to no one organization).
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const factors = await db.userFactor.findMany({
+      where: { masterKeyId: from.id, sealedSecret: { not: null } },
+      select: { id: true, sealedSecret: true },
+      orderBy: { id: 'asc' },
+      take: batchSize,
+    });
+    if (factors.length === 0) break;
+    const updates = factors.map((f) => {
+      const label = userFactorLabel(f.id);
+      let plain: string;
+      try {
+        plain = openUnderMaster(from, f.sealedSecret!, label);
+      } catch (error) {
+        if (!(error instanceof DecryptionError)) throw error;
+        throw new KeyRotationError(`The second factor ${f.id} is recorded as sealed by master key ${from.id} but does not open with it; reset that user's factors, then run the rotation again.`);
+      }
+      const sealedSecret = sealUnderMaster(to, plain, label);
+      return db.userFactor.updateMany({ where: { id: f.id, masterKeyId: from.id }, data: { sealedSecret, masterKeyId: to.id } });
+    });
+    await db.$transaction(updates);
+    options.log?.(`resealed ${factors.length} second-factor seed(s) under master key ${to.id}`);
   }
 
   const result = { fromMasterKeyId: from.id, toMasterKeyId: to.id, total, rewrapped, alreadyRotated, skipped };
