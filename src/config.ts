@@ -130,6 +130,14 @@ export const variableDocs: Record<keyof z.input<typeof schema>, string> = {
   RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: 'invalid session tokens or API keys per client address per window; then every request with credentials from that address gets `429`; `0` = off',
   METRICS: '`false` turns off `GET /metrics` (Prometheus text format: requests and latency by operation, errors by code, connections, subscriptions, reveals, audit appends, workflow deliveries, scheduler lag, process metrics)',
   METRICS_TOKEN: 'when set, `GET /metrics` requires `Authorization: Bearer <token>` (at least 16 characters); unset, anyone who can reach the port can scrape it',
+  STEP_UP_MAX_AGE_SECONDS: 'how recently a session must have verified a second factor where an organization requires step-up (30 … 3600); see docs/identity.md',
+  QUERY_MAX_LIST_ITEMS: 'most items in one list argument (ids, bulk inputs); a longer list is refused before anything runs, and list lengths count in the cost',
+  APQ_MAX_ENTRIES: 'automatic persisted queries: most documents remembered by hash (least recently used go first); `0` turns APQ off',
+  APQ_MAX_BYTES: 'automatic persisted queries: most bytes of remembered documents',
+  WS_MAX_OPERATIONS_PER_SOCKET: 'subscriptions one WebSocket may run at once; one more is answered with an error (`TOO_MANY_OPERATIONS`)',
+  WS_MAX_SOCKETS_PER_PRINCIPAL: 'WebSockets one session user or API key may hold open on this instance; one more is closed with `4429`',
+  RATE_LIMIT_BOOTSTRAP_PER_ADDRESS: '`bootstrap` attempts per client address per sign-in window; `0` = off',
+  PASSWORD_HASH_PROFILE: '`standard` (argon2id, 19 MiB, t=2); `test` makes hashing cheap for test suites and is refused unless `NODE_ENV=test`',
   RATE_LIMIT_REDIS_PREFIX: 'prefix of the rate-limit keys in Redis',
 };
 

@@ -47,7 +47,7 @@ async function main() {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  let info: StartInfo & { bootstrapToken?: string };
+  let info: StartInfo;
   try {
     info = { ...(await app.start()) };
   } catch (error) {
@@ -55,8 +55,6 @@ async function main() {
     await app.stop().catch(() => {});
     process.exit(1);
   }
-  // Another part of the start-up may offer a one-time bootstrap token (on the start result or the app).
-  info.bootstrapToken ??= (app as { bootstrapToken?: string }).bootstrapToken;
   if (human) {
     process.stdout.write(`\n${startLines(info).join('\n')}\n\n`);
   } else {

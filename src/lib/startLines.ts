@@ -7,7 +7,7 @@ export function humanOutput(format: 'auto' | 'json' | 'pretty', isTTY: boolean |
 }
 
 /** What a person starting the server needs to read: where it is, and what to do first. */
-export function startLines(info: StartInfo & { bootstrapToken?: string }): string[] {
+export function startLines(info: StartInfo): string[] {
   const lines = [`vaultgate is running: ${info.url}`];
   if (info.graphiqlUrl) lines.push(`  GraphiQL (open in a browser): ${info.graphiqlUrl}`);
   if (info.masterKeyCreated) {

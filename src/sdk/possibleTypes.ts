@@ -1,9 +1,13 @@
 
       export type PossibleTypesResultData = {
   "possibleTypes": {
-    "AddMemberResult": [
-      "AddMemberPayload",
-      "AlreadyExistsError",
+    "AcceptInvitationResult": [
+      "AcceptInvitationPayload",
+      "InvitationInvalidError"
+    ],
+    "AcceptInvitationWithTokenResult": [
+      "AcceptInvitationWithTokenPayload",
+      "InvitationInvalidError",
       "ValidationError"
     ],
     "ApproveAccessRequestResult": [
@@ -13,6 +17,7 @@
       "NotApproverError",
       "PolicyViolationError",
       "SelfApprovalError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "ApproveAccessRequestsResult": [
@@ -21,7 +26,9 @@
     ],
     "BootstrapResult": [
       "BootstrapClosedError",
+      "BootstrapNotAllowedError",
       "BootstrapPayload",
+      "RateLimitedError",
       "ValidationError"
     ],
     "CancelAccessRequestResult": [
@@ -31,6 +38,7 @@
       "NotApproverError",
       "PolicyViolationError",
       "SelfApprovalError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "ChangePasswordResult": [
@@ -46,6 +54,19 @@
       "NotApproverError",
       "PolicyViolationError",
       "SelfApprovalError",
+      "StepUpRequiredError",
+      "ValidationError"
+    ],
+    "CompleteSignInResult": [
+      "InvalidSecondFactorError",
+      "RateLimitedError",
+      "SignInPayload",
+      "ValidationError"
+    ],
+    "ConfirmTotpResult": [
+      "ConfirmTotpPayload",
+      "InvalidSecondFactorError",
+      "RateLimitedError",
       "ValidationError"
     ],
     "CreateAccessPolicyResult": [
@@ -78,6 +99,10 @@
       "CreateWorkflowPayload",
       "ValidationError"
     ],
+    "DeclineInvitationResult": [
+      "DeclineInvitationPayload",
+      "InvitationInvalidError"
+    ],
     "DeleteCategoryResult": [
       "CategoryInUseError",
       "DeleteCategoryPayload",
@@ -100,6 +125,7 @@
       "NotApproverError",
       "PolicyViolationError",
       "SelfApprovalError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "DenyAccessRequestsResult": [
@@ -112,23 +138,33 @@
       "AlreadyDecidedError",
       "AlreadyExistsError",
       "BootstrapClosedError",
+      "BootstrapNotAllowedError",
       "CategoryInUseError",
       "CredentialHasOpenRequestsError",
       "FieldNotAvailableError",
       "FolderNotEmptyError",
       "InvalidCredentialsError",
       "InvalidRequestStateError",
+      "InvalidSecondFactorError",
+      "InvitationInvalidError",
       "LastAdminError",
+      "MfaRequired",
       "NotApproverError",
       "PolicyViolationError",
       "RateLimitedError",
       "SecretUnavailableError",
       "SelfApprovalError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "ExportCredentialsResult": [
       "ExportCredentialsPayload",
       "RateLimitedError",
+      "ValidationError"
+    ],
+    "InviteMemberResult": [
+      "AlreadyExistsError",
+      "InviteMemberPayload",
       "ValidationError"
     ],
     "MoveFolderResult": [
@@ -144,6 +180,7 @@
       "Category",
       "Credential",
       "Folder",
+      "Invitation",
       "Membership",
       "Organization",
       "User",
@@ -154,6 +191,12 @@
       "FieldNotAvailableError",
       "RateLimitedError",
       "RecordCredentialAccessPayload",
+      "StepUpRequiredError",
+      "ValidationError"
+    ],
+    "RegenerateRecoveryCodesResult": [
+      "RegenerateRecoveryCodesPayload",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "RemoveAccessRequestResult": [
@@ -163,11 +206,18 @@
       "PolicyViolationError",
       "RemoveAccessRequestPayload",
       "SelfApprovalError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "RemoveMemberResult": [
       "LastAdminError",
       "RemoveMemberPayload"
+    ],
+    "RemoveSecondFactorsResult": [
+      "InvalidSecondFactorError",
+      "RateLimitedError",
+      "RemoveSecondFactorsPayload",
+      "ValidationError"
     ],
     "RenameCategoryResult": [
       "AlreadyExistsError",
@@ -191,6 +241,7 @@
       "PolicyViolationError",
       "ResubmitAccessRequestPayload",
       "SelfApprovalError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "RevealCredentialResult": [
@@ -199,6 +250,7 @@
       "RateLimitedError",
       "RevealCredentialPayload",
       "SecretUnavailableError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "ReviewAccessRequestsResult": [
@@ -212,7 +264,12 @@
       "PolicyViolationError",
       "RevokeAccessRequestPayload",
       "SelfApprovalError",
+      "StepUpRequiredError",
       "ValidationError"
+    ],
+    "RevokeInvitationResult": [
+      "InvitationInvalidError",
+      "RevokeInvitationPayload"
     ],
     "RotateCredentialResult": [
       "RotateCredentialPayload",
@@ -220,8 +277,15 @@
     ],
     "SignInResult": [
       "InvalidCredentialsError",
+      "MfaRequired",
       "RateLimitedError",
       "SignInPayload",
+      "ValidationError"
+    ],
+    "StepUpResult": [
+      "InvalidSecondFactorError",
+      "RateLimitedError",
+      "StepUpPayload",
       "ValidationError"
     ],
     "TestWorkflowActionResult": [
@@ -253,9 +317,13 @@
 };
       const result: PossibleTypesResultData = {
   "possibleTypes": {
-    "AddMemberResult": [
-      "AddMemberPayload",
-      "AlreadyExistsError",
+    "AcceptInvitationResult": [
+      "AcceptInvitationPayload",
+      "InvitationInvalidError"
+    ],
+    "AcceptInvitationWithTokenResult": [
+      "AcceptInvitationWithTokenPayload",
+      "InvitationInvalidError",
       "ValidationError"
     ],
     "ApproveAccessRequestResult": [
@@ -265,6 +333,7 @@
       "NotApproverError",
       "PolicyViolationError",
       "SelfApprovalError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "ApproveAccessRequestsResult": [
@@ -273,7 +342,9 @@
     ],
     "BootstrapResult": [
       "BootstrapClosedError",
+      "BootstrapNotAllowedError",
       "BootstrapPayload",
+      "RateLimitedError",
       "ValidationError"
     ],
     "CancelAccessRequestResult": [
@@ -283,6 +354,7 @@
       "NotApproverError",
       "PolicyViolationError",
       "SelfApprovalError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "ChangePasswordResult": [
@@ -298,6 +370,19 @@
       "NotApproverError",
       "PolicyViolationError",
       "SelfApprovalError",
+      "StepUpRequiredError",
+      "ValidationError"
+    ],
+    "CompleteSignInResult": [
+      "InvalidSecondFactorError",
+      "RateLimitedError",
+      "SignInPayload",
+      "ValidationError"
+    ],
+    "ConfirmTotpResult": [
+      "ConfirmTotpPayload",
+      "InvalidSecondFactorError",
+      "RateLimitedError",
       "ValidationError"
     ],
     "CreateAccessPolicyResult": [
@@ -330,6 +415,10 @@
       "CreateWorkflowPayload",
       "ValidationError"
     ],
+    "DeclineInvitationResult": [
+      "DeclineInvitationPayload",
+      "InvitationInvalidError"
+    ],
     "DeleteCategoryResult": [
       "CategoryInUseError",
       "DeleteCategoryPayload",
@@ -352,6 +441,7 @@
       "NotApproverError",
       "PolicyViolationError",
       "SelfApprovalError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "DenyAccessRequestsResult": [
@@ -364,23 +454,33 @@
       "AlreadyDecidedError",
       "AlreadyExistsError",
       "BootstrapClosedError",
+      "BootstrapNotAllowedError",
       "CategoryInUseError",
       "CredentialHasOpenRequestsError",
       "FieldNotAvailableError",
       "FolderNotEmptyError",
       "InvalidCredentialsError",
       "InvalidRequestStateError",
+      "InvalidSecondFactorError",
+      "InvitationInvalidError",
       "LastAdminError",
+      "MfaRequired",
       "NotApproverError",
       "PolicyViolationError",
       "RateLimitedError",
       "SecretUnavailableError",
       "SelfApprovalError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "ExportCredentialsResult": [
       "ExportCredentialsPayload",
       "RateLimitedError",
+      "ValidationError"
+    ],
+    "InviteMemberResult": [
+      "AlreadyExistsError",
+      "InviteMemberPayload",
       "ValidationError"
     ],
     "MoveFolderResult": [
@@ -396,6 +496,7 @@
       "Category",
       "Credential",
       "Folder",
+      "Invitation",
       "Membership",
       "Organization",
       "User",
@@ -406,6 +507,12 @@
       "FieldNotAvailableError",
       "RateLimitedError",
       "RecordCredentialAccessPayload",
+      "StepUpRequiredError",
+      "ValidationError"
+    ],
+    "RegenerateRecoveryCodesResult": [
+      "RegenerateRecoveryCodesPayload",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "RemoveAccessRequestResult": [
@@ -415,11 +522,18 @@
       "PolicyViolationError",
       "RemoveAccessRequestPayload",
       "SelfApprovalError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "RemoveMemberResult": [
       "LastAdminError",
       "RemoveMemberPayload"
+    ],
+    "RemoveSecondFactorsResult": [
+      "InvalidSecondFactorError",
+      "RateLimitedError",
+      "RemoveSecondFactorsPayload",
+      "ValidationError"
     ],
     "RenameCategoryResult": [
       "AlreadyExistsError",
@@ -443,6 +557,7 @@
       "PolicyViolationError",
       "ResubmitAccessRequestPayload",
       "SelfApprovalError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "RevealCredentialResult": [
@@ -451,6 +566,7 @@
       "RateLimitedError",
       "RevealCredentialPayload",
       "SecretUnavailableError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "ReviewAccessRequestsResult": [
@@ -464,7 +580,12 @@
       "PolicyViolationError",
       "RevokeAccessRequestPayload",
       "SelfApprovalError",
+      "StepUpRequiredError",
       "ValidationError"
+    ],
+    "RevokeInvitationResult": [
+      "InvitationInvalidError",
+      "RevokeInvitationPayload"
     ],
     "RotateCredentialResult": [
       "RotateCredentialPayload",
@@ -472,8 +593,15 @@
     ],
     "SignInResult": [
       "InvalidCredentialsError",
+      "MfaRequired",
       "RateLimitedError",
       "SignInPayload",
+      "ValidationError"
+    ],
+    "StepUpResult": [
+      "InvalidSecondFactorError",
+      "RateLimitedError",
+      "StepUpPayload",
       "ValidationError"
     ],
     "TestWorkflowActionResult": [

@@ -94,10 +94,18 @@ const AdminSettings = graphql(`
   }
 `);
 
-const AdminAddMember = graphql(`
-  mutation AdminAddMember($input: AddMemberInput!) {
-    addMember(input: $input) {
+const AdminInviteMember = graphql(`
+  mutation AdminInviteMember($input: InviteMemberInput!) {
+    inviteMember(input: $input) {
       __typename
+      ... on InviteMemberPayload {
+        token
+        invitation {
+          id
+          email
+          expiresAt
+        }
+      }
       ... on Error {
         message
       }
@@ -262,7 +270,8 @@ export function AdminPage() {
   const [error, setError] = useState<Outcome>(null);
   const [newKey, setNewKey] = useState<{ name: string; key: string } | null>(null);
   const [tested, setTested] = useState<string | null>(null);
-  const [member, setMember] = useState({ email: '', name: '', role: 'MEMBER' as Role, initialPassword: '' });
+  const [member, setMember] = useState({ email: '', role: 'MEMBER' as Role });
+  const [invitation, setInvitation] = useState<{ email: string; token: string } | null>(null);
   const [keyForm, setKeyForm] = useState({ name: '', role: 'MEMBER' as Role });
   const [category, setCategory] = useState('');
   const [folder, setFolder] = useState('');
@@ -276,8 +285,16 @@ export function AdminPage() {
   };
   const addMember = async (ev: FormEvent) => {
     ev.preventDefault();
-    const input = { organizationId: id, email: member.email, role: member.role, ...(member.name ? { name: member.name } : {}), ...(member.initialPassword ? { initialPassword: member.initialPassword } : {}) };
-    if (await done(await attempt(async () => (await request(AdminAddMember, { input })).addMember))) setMember({ email: '', name: '', role: 'MEMBER', initialPassword: '' });
+    try {
+      const r = (await request(AdminInviteMember, { input: { organizationId: id, email: member.email, role: member.role } })).inviteMember;
+      if (r.__typename === 'InviteMemberPayload') {
+        setInvitation({ email: r.invitation.email, token: r.token });
+        setMember({ email: '', role: 'MEMBER' });
+        await done(null);
+      } else setError(r);
+    } catch (e) {
+      setError(e instanceof ApiError ? e : new ApiError(String(e), null));
+    }
   };
   const createKey = async (ev: FormEvent) => {
     ev.preventDefault();
@@ -336,14 +353,10 @@ export function AdminPage() {
           </tbody>
         </table>
       </div>
-      <form className="filters card" onSubmit={addMember} aria-label="Add a member">
+      <form className="filters card" onSubmit={addMember} aria-label="Invite a member">
         <label>
           Email
           <input type="email" required value={member.email} onChange={(e) => setMember({ ...member, email: e.target.value })} />
-        </label>
-        <label>
-          Name
-          <input value={member.name} onChange={(e) => setMember({ ...member, name: e.target.value })} />
         </label>
         <label>
           Role
@@ -355,12 +368,20 @@ export function AdminPage() {
             ))}
           </select>
         </label>
-        <label>
-          First password (new people)
-          <input type="password" autoComplete="new-password" value={member.initialPassword} onChange={(e) => setMember({ ...member, initialPassword: e.target.value })} />
-        </label>
-        <button type="submit">Add member</button>
+        <button type="submit">Invite member</button>
       </form>
+      {invitation && (
+        <div className="card notice" role="status" data-testid="new-invitation">
+          <p>
+            Invitation for <strong>{invitation.email}</strong>. Pass this one-time token to them (shown once): someone with an
+            account accepts it after signing in; someone new sets their name and password with it.
+          </p>
+          <code className="mono break">{invitation.token}</code>
+          <button type="button" onClick={() => setInvitation(null)}>
+            Done
+          </button>
+        </div>
+      )}
 
       <h2>API keys</h2>
       {newKey && (

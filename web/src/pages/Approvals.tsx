@@ -11,11 +11,16 @@ import { STATE_WORDS } from '../lib/requests';
 const Queue = graphql(`
   query ApprovalPageQueue($organizationId: ID) {
     approvalQueue(organizationId: $organizationId, first: 10) {
-      ...RequestRowFields
-      policy {
-        id
-        approversMayChangeWindow
-        maxDurationMinutes
+      totalCount
+      edges {
+        node {
+          ...RequestRowFields
+          policy {
+            id
+            approversMayChangeWindow
+            maxDurationMinutes
+          }
+        }
       }
     }
   }
@@ -24,10 +29,15 @@ const Queue = graphql(`
 const Reviews = graphql(`
   query ApprovalPageReviews($organizationId: ID) {
     reviewQueue(organizationId: $organizationId, first: 10) {
-      ...RequestRowFields
-      policy {
-        id
-        reviewCommentRequired
+      totalCount
+      edges {
+        node {
+          ...RequestRowFields
+          policy {
+            id
+            reviewCommentRequired
+          }
+        }
       }
     }
   }
@@ -175,8 +185,9 @@ export function ApprovalsPage() {
   const [bulkResult, setBulkResult] = useState<string | null>(null);
   const [bulkErrors, setBulkErrors] = useState<{ id: string; error: Refusal }[]>([]);
   const [bulkError, setBulkError] = useState<Refusal | ApiError | null>(null);
-  const queue = (q.data?.approvalQueue ?? []) as Item[];
-  const reviews = (q.data?.reviewQueue ?? []) as Item[];
+  // The queues are connections; the page shows the oldest 10 of each (totalCount says how many wait).
+  const queue = (q.data?.approvalQueue.edges.map((e) => e.node) ?? []) as Item[];
+  const reviews = (q.data?.reviewQueue.edges.map((e) => e.node) ?? []) as Item[];
   const pick = (id: string, on: boolean) => {
     const next = new Set(selected);
     if (on) next.add(id);
