@@ -38,6 +38,10 @@ export const POSTGRES_FILES = [
   'test/integration/credentials.test.ts', // case-insensitive search (mode: insensitive on PostgreSQL only); trigger-made failures
   'test/adversarial/ciphertextSwap.test.ts', // Bytes columns (bytea vs BLOB) swapped directly
   'test/adversarial/fuzz.test.ts', // hostile text: NUL bytes and the like are refused by PostgreSQL, stored by SQLite
+  'test/integration/accessRequests.races.test.ts', // row locks held from a raw pg connection (PostgreSQL-only cases)
+  'test/integration/accessRequests.queues.test.ts', // the queues' SQL filters against the pure rules, on both dialects
+  'test/integration/outages.test.ts', // PostgreSQL cut behind a TCP proxy: circuit breaker, 503s, recovery
+  'test/integration/mfa.test.ts', // second factors: conditional updates that refuse a replayed code, on both dialects
   // A sample of the rest: the main request flow end to end, and membership constraints (unique violations)
   'test/integration/accessRequests.test.ts',
   'test/integration/organizations.test.ts',

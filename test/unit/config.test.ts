@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       lockoutMaxMs: 3_600_000,
       revealPerMinute: 30,
       authFailuresPerAddress: 20,
+      bootstrapPerAddress: 10,
       redisPrefix: 'vaultgate:ratelimit:',
     });
     expect(() => loadConfig({ RATE_LIMIT_REVEAL_PER_MINUTE: '-1' })).toThrow(/RATE_LIMIT_REVEAL_PER_MINUTE/);
