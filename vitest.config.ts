@@ -19,6 +19,8 @@ export default defineConfig({
     pool: 'forks',
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // GraphiQL and pages in Debian's headless Chromium (puppeteer-core; .ci/run installs chromium when missing).
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], env: { VAULTGATE_TEST_DB: 'sqlite' } } },
       integrationOn('sqlite', 'sqlite'),
       // The same integration suite again on PostgreSQL when a server is configured (.ci/run sets it).
       ...(process.env.TEST_DATABASE_URL ? [integrationOn('postgres', 'postgres')] : []),
