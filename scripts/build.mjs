@@ -43,8 +43,9 @@ try {
   process.exit(1);
 }
 
-// @graphql-yoga/render-graphiql: GraphiQL's 9 MB page, loaded on its first request rather than parsed at every start.
-export const EXTERNAL = ['better-sqlite3', 'argon2', 'pg-native', '@prisma/client', '@prisma/client/*', '@graphql-yoga/render-graphiql'];
+// @graphql-yoga/render-graphiql (GraphiQL's 9 MB page) and nodemailer: loaded on first use (import()) from
+// node_modules rather than parsed at every start.
+export const EXTERNAL = ['better-sqlite3', 'argon2', 'pg-native', '@prisma/client', '@prisma/client/*', '@graphql-yoga/render-graphiql', 'nodemailer'];
 
 const outdir = join(root, 'dist');
 rmSync(outdir, { recursive: true, force: true });
