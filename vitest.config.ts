@@ -76,7 +76,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       // Headless Chromium (Debian's /usr/bin/chromium through puppeteer-core) against a live server.
-      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], globalSetup: ['test/browser/global-setup.ts'] } },
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], globalSetup: ['test/browser/global-setup.ts'], env: { VAULTGATE_TEST_DB: 'sqlite' } } },
       integrationOn('sqlite', 'sqlite', INTEGRATION),
       // The dialect-sensitive files again on PostgreSQL when a server is configured (.ci/run sets it).
       // TEST_POSTGRES_ALL=true runs every integration file there (what the suite did before the selection).

@@ -43,7 +43,9 @@ try {
   process.exit(1);
 }
 
-export const EXTERNAL = ['better-sqlite3', 'argon2', 'pg-native', '@prisma/client', '@prisma/client/*'];
+// @graphql-yoga/render-graphiql (GraphiQL's 9 MB page) and nodemailer: loaded on first use (import()) from
+// node_modules rather than parsed at every start.
+export const EXTERNAL = ['better-sqlite3', 'argon2', 'pg-native', '@prisma/client', '@prisma/client/*', '@graphql-yoga/render-graphiql', 'nodemailer'];
 
 const outdir = join(root, 'dist');
 rmSync(outdir, { recursive: true, force: true });

@@ -29,6 +29,7 @@ import { surfacePlugins, wsErrors, wsOriginAllowed } from './graphql/surface.ts'
 import { PersistedQueryStore, resolveAutomaticPersisted, resolvePersisted, sdkOperations } from './graphql/persisted.ts';
 import * as metrics from './lib/metrics.ts';
 import { createWebHandler } from './web.ts';
+import { graphiqlOptions, renderGraphiQL } from './graphql/graphiql.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -199,7 +200,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     schema: getSchema(),
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    graphiql: config.graphiql ? { title: 'vaultgate', subscriptionsProtocol: 'WS' } : false,
+    graphiql: config.graphiql ? graphiqlOptions() : false,
+    renderGraphiQL,
     // Larger bodies are answered 413 before they are parsed (chunked ones too, as they stream in).
     maxRequestBodySize: config.requestMaxBytes,
     // One operation per request (the limits are per operation), and only JSON or GET: no multipart uploads.

@@ -2,7 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 
 // How workflow actions leave the process: SMTP (nodemailer) and HTTP POST (webhooks, Slack). Errors are
 // reduced to short, fixed descriptions (status code, error code) so that no URL, credential or response body
@@ -127,7 +127,8 @@ export class Mailer {
 
   async send(mail: Mail): Promise<SendOutcome> {
     if (!this.smtpUrl) return { ok: false, statusCode: null, error: 'SMTP is not configured (SMTP_URL)' };
-    this.transport ??= nodemailer.createTransport(this.smtpUrl, { from: this.from });
+    // Loaded on the first mail: most installations send none, and the module is a large part of start-up.
+    this.transport ??= (await import('nodemailer')).default.createTransport(this.smtpUrl, { from: this.from });
     // Per-message timeouts: a hung server fails this attempt, it does not stall the worker.
     try {
       await this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, disableFileAccess: true, disableUrlAccess: true });
