@@ -26,7 +26,7 @@ import { startScheduler } from './modules/accessRequest/accessRequest.service.ts
 import { startWorkflowWorker, type WorkflowRun } from './modules/workflow/workflow.worker.ts';
 import { announceAppended } from './modules/audit/audit.chain.ts';
 import { surfacePlugins, wsErrors, wsOriginAllowed } from './graphql/surface.ts';
-import { PersistedQueryStore, resolveAutomaticPersisted, resolvePersisted, sdkOperations } from './graphql/persisted.ts';
+import { lazily, PersistedQueryStore, resolveAutomaticPersisted, resolvePersisted, sdkOperations } from './graphql/persisted.ts';
 import * as metrics from './lib/metrics.ts';
 import { createWebHandler } from './web.ts';
 import { graphiqlOptions, renderGraphiQL } from './graphql/graphiql.ts';
@@ -194,7 +194,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const persisted = config.persistedOperations === 'only' ? sdkOperations() : undefined;
   const apq =
     !persisted && config.apq.maxEntries > 0
-      ? { store: new PersistedQueryStore(config.apq.maxEntries, config.apq.maxBytes), known: sdkOperations() }
+      ? { store: new PersistedQueryStore(config.apq.maxEntries, config.apq.maxBytes), known: lazily(sdkOperations) }
       : undefined;
   const yoga: YogaServerInstance<ServerContext, Context> = createYoga<ServerContext, Context>({
     schema: getSchema(),

@@ -79,6 +79,21 @@ export function sdkOperations(): PersistedOperations {
   return { byHash, has: (text) => texts.has(text) };
 }
 
+/**
+ * The same, computed on first use: printing and hashing every variant takes a noticeable part of a second, which
+ * a server that never sees a persisted query should not pay at start.
+ */
+export function lazily(load: () => PersistedOperations): PersistedOperations {
+  let ops: PersistedOperations | undefined;
+  const get = () => (ops ??= load());
+  return {
+    get byHash() {
+      return get().byHash;
+    },
+    has: (text) => get().has(text),
+  };
+}
+
 type Params = { query?: string | null; extensions?: Record<string, unknown> | null };
 
 /**
