@@ -230,12 +230,6 @@ async function resolveQueue(whereOf: QueueWhere, args: { organizationId?: string
   return { ...page, queueWhere: where };
 }
 
-const queueTotalCount = {
-  fields: (c: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<never>, QueuePage>) => ({
-    totalCount: c.int({ description: 'How many requests are in the queue now, across pages.', resolve: (parent: QueuePage, _a: unknown, ctx: Context) => queueCount(ctx, parent.queueWhere) } as never),
-  }),
-};
-
 builder.queryFields((t) => ({
   accessRequest: t.prismaField({
     type: 'AccessRequest',
@@ -291,7 +285,11 @@ builder.queryFields((t) => ({
       args: { organizationId: t.arg.id({ description: 'Only this organization.' }) },
       resolve: (_r, args, ctx) => resolveQueue(approvalQueueWhere, args, ctx),
     },
-    queueTotalCount as never,
+    {
+      fields: (c) => ({
+        totalCount: c.int({ description: 'How many requests are in the queue now, across pages.', resolve: (parent, _a, ctx) => queueCount(ctx, (parent as QueuePage).queueWhere) }),
+      }),
+    },
   ),
   reviewQueue: t.connection(
     {
@@ -301,7 +299,11 @@ builder.queryFields((t) => ({
       args: { organizationId: t.arg.id({ description: 'Only this organization.' }) },
       resolve: (_r, args, ctx) => resolveQueue(reviewQueueWhere, args, ctx),
     },
-    queueTotalCount as never,
+    {
+      fields: (c) => ({
+        totalCount: c.int({ description: 'How many requests are in the queue now, across pages.', resolve: (parent, _a, ctx) => queueCount(ctx, (parent as QueuePage).queueWhere) }),
+      }),
+    },
   ),
 }));
 
