@@ -422,9 +422,15 @@ export function startWorkflowWorker(deps: AppDeps): WorkflowWorker {
   };
   let unsubscribe = () => {};
   if (intervalMs > 0) {
-    unsubscribe = deps.events.subscribe('audit.appended', (e) => {
+    const offAppended = deps.events.subscribe('audit.appended', (e) => {
       if (e.organizationId) wake();
     });
+    // Other instances' notifications may have been missed (docs/outages.md): look now rather than at the next poll.
+    const offResync = deps.events.subscribe('events.resync', wake);
+    unsubscribe = () => {
+      offAppended();
+      offResync();
+    };
     loop();
   }
   return {
