@@ -70,9 +70,11 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Two cores: the default (cores − 1) ran every file one after the other, while integration files spend much of
-    // their time waiting on sockets, PostgreSQL and child processes. VITEST_MAX_WORKERS overrides it.
-    maxWorkers: 3,
+    // vitest's default on this 2-core machine is cores − 1 = 1 worker: every file ran after the other while the
+    // second core idled (PostgreSQL and argon2 aside). One worker per core: a test and its server share a process,
+    // so a file is mostly CPU, and more workers than cores only stretch each transaction (Prisma gives an
+    // interactive transaction 5 s). VITEST_MAX_WORKERS overrides it.
+    maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       // Headless Chromium (Debian's /usr/bin/chromium through puppeteer-core) against a live server.
