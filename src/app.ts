@@ -22,7 +22,7 @@ import { EventBus } from './lib/events.ts';
 import { startScheduler } from './modules/accessRequest/accessRequest.service.ts';
 import { startWorkflowWorker, type WorkflowRun } from './modules/workflow/workflow.worker.ts';
 import { announceAppended } from './modules/audit/audit.chain.ts';
-import { surfacePlugins, wsErrors, wsOriginAllowed } from './graphql/surface.ts';
+import { corsOptions, surfacePlugins, wsErrors, wsOriginAllowed } from './graphql/surface.ts';
 import { resolvePersisted, sdkOperations } from './graphql/persisted.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -135,6 +135,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     // One operation per request (the limits are per operation), and only JSON or GET: no multipart uploads.
     batching: false,
     multipart: false,
+    cors: corsOptions(config),
     plugins: [
       ...surfacePlugins(config, persisted),
       {

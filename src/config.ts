@@ -49,6 +49,11 @@ const schema = z.object({
     .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must look like https://host[:port], without a path')).min(1))
     .optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must look like https://host[:port], without a path')).min(1))
+    .optional(),
   WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3000),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(0).max(600_000).default(12_000),
   WS_MAX_OPERATIONS_PER_SOCKET: z.coerce.number().int().min(1).max(10_000).default(50),
@@ -120,6 +125,11 @@ export type Config = {
   wsMaxPayloadBytes: number;
   /** Browser Origins allowed to open a WebSocket; undefined = any (clients without an Origin header are always allowed). */
   wsAllowedOrigins: string[] | undefined;
+  /**
+   * Browser Origins other than the server's own that may call the HTTP API (CORS); none by default. Credentials
+   * are never allowed cross-origin (the API takes bearer tokens and API keys in headers, not cookies).
+   */
+  corsOrigins: string[];
   /** A socket that has not sent connection_init by then is closed with 4408. */
   wsConnectionInitTimeoutMs: number;
   /** Ping interval; a socket that does not answer a ping within it is terminated (0 = off). */
@@ -206,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     persistedOperations: c.PERSISTED_OPERATIONS,
     wsMaxPayloadBytes: c.WS_MAX_PAYLOAD_BYTES,
     wsAllowedOrigins: c.WS_ALLOWED_ORIGINS?.map((o) => new URL(o).origin),
+    corsOrigins: c.CORS_ORIGINS?.map((o) => new URL(o).origin) ?? [],
     wsConnectionInitTimeoutMs: c.WS_CONNECTION_INIT_TIMEOUT_MS,
     wsKeepAliveMs: c.WS_KEEPALIVE_MS,
     wsMaxOperationsPerSocket: c.WS_MAX_OPERATIONS_PER_SOCKET,
