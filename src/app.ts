@@ -100,7 +100,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const keyring = new Keyring(
     loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile }),
   );
-  const deps: AppDeps = { config, db, clock, logger, keyring, events: new EventBus(config.redisUrl, (err) => logger.error({ err }, 'event bus error')),
+  const deps: AppDeps = { config, db, clock, logger, keyring, events: new EventBus(config.redisUrl, (err) => logger.error({ err }, 'event bus error'), config.redisEventsChannel),
     limits: createRateLimiter({ redisUrl: config.redisUrl, redisPrefix: config.rateLimits.redisPrefix }, clock, (err) => logger.error({ err }, 'rate limit store error')),
     principals: new PrincipalCache(config.authCacheMs), installation: new InstallationState() };
   // Another instance changed a session, user, membership or key: what this one cached may be stale.

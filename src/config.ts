@@ -67,6 +67,7 @@ const schema = z.object({
   RATE_LIMIT_REVEAL_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(30),
   RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(20),
   RATE_LIMIT_BOOTSTRAP_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(10),
+  REDIS_EVENTS_CHANNEL: z.string().min(1).max(200).default('vaultgate:events'),
   RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(100).default('vaultgate:ratelimit:'),
 });
 
@@ -144,6 +145,8 @@ export type Config = {
   rateLimits: RateLimitConfig;
   /** Redis for events between instances; without it, events stay in this process. */
   redisUrl: string | undefined;
+  /** The Redis pub/sub channel of those events: instances of one deployment share it; deployments sharing a Redis must not. */
+  redisEventsChannel: string;
   /** How often a WebSocket connection's session or API key is checked again (0 = only per delivery). */
   /**
    * How long a resolved session or API key is reused by this instance without a database read (0: never).
@@ -225,6 +228,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     accessSchedulerIntervalMs: c.ACCESS_SCHEDULER_INTERVAL_MS,
     redisUrl: c.REDIS_URL,
+    redisEventsChannel: c.REDIS_EVENTS_CHANNEL,
     rateLimits: {
       signInPerAccount: c.RATE_LIMIT_SIGNIN_PER_ACCOUNT,
       signInPerAccountTotal: c.RATE_LIMIT_SIGNIN_PER_ACCOUNT_TOTAL,

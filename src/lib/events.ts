@@ -34,7 +34,8 @@ export type AccessRequestChanged = {
   at: string;
 };
 
-const CHANNEL = 'vaultgate:events';
+/** The default Redis channel (REDIS_EVENTS_CHANNEL): instances exchange events only within one channel. */
+export const DEFAULT_EVENTS_CHANNEL = 'vaultgate:events';
 
 /**
  * Publishes events to the subscribers of this process, or — with Redis (REDIS_URL) — of every instance: then
@@ -45,7 +46,11 @@ export class EventBus {
   private pub: Redis | null = null;
   private sub: Redis | null = null;
 
-  constructor(private readonly redisUrl?: string, private readonly onError?: (error: unknown) => void) {
+  constructor(
+    private readonly redisUrl?: string,
+    private readonly onError?: (error: unknown) => void,
+    private readonly channel: string = DEFAULT_EVENTS_CHANNEL,
+  ) {
     this.emitter.setMaxListeners(0);
   }
 
@@ -65,7 +70,7 @@ export class EventBus {
         this.onError?.(error);
       }
     });
-    await this.sub.subscribe(CHANNEL);
+    await this.sub.subscribe(this.channel);
   }
 
   async stop(): Promise<void> {
@@ -76,7 +81,7 @@ export class EventBus {
 
   publish(event: DomainEvent): void {
     if (this.pub) {
-      this.pub.publish(CHANNEL, JSON.stringify(event)).catch((error) => this.onError?.(error));
+      this.pub.publish(this.channel, JSON.stringify(event)).catch((error) => this.onError?.(error));
       return;
     }
     this.emitter.emit(event.topic, event);
