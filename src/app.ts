@@ -25,7 +25,7 @@ import { EventBus } from './lib/events.ts';
 import { startScheduler } from './modules/accessRequest/accessRequest.service.ts';
 import { startWorkflowWorker, type WorkflowRun } from './modules/workflow/workflow.worker.ts';
 import { announceAppended } from './modules/audit/audit.chain.ts';
-import { surfacePlugins, wsErrors, wsOriginAllowed } from './graphql/surface.ts';
+import { corsOptions, surfacePlugins, wsErrors, wsOriginAllowed } from './graphql/surface.ts';
 import { lazily, PersistedQueryStore, resolveAutomaticPersisted, resolvePersisted, sdkOperations } from './graphql/persisted.ts';
 import * as metrics from './lib/metrics.ts';
 import { createWebHandler } from './web.ts';
@@ -147,7 +147,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     logger,
     keyring,
     health,
-    events: new EventBus(config.redisUrl, health),
+    events: new EventBus(config.redisUrl, health, config.redisEventsChannel),
     limits: createRateLimiter({ redisUrl: config.redisUrl, redisPrefix: config.rateLimits.redisPrefix }, clock, health),
     principals: new PrincipalCache(config.authCacheMs),
     installation: new InstallationState(),
@@ -207,6 +207,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     // One operation per request (the limits are per operation), and only JSON or GET: no multipart uploads.
     batching: false,
     multipart: false,
+    cors: corsOptions(config),
     plugins: [
       ...surfacePlugins(config, persisted, apq),
       {

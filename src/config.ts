@@ -56,6 +56,11 @@ const schema = z.object({
     .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must look like https://host[:port], without a path')).min(1))
     .optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must look like https://host[:port], without a path')).min(1))
+    .optional(),
   WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3000),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(0).max(600_000).default(12_000),
   WS_MAX_OPERATIONS_PER_SOCKET: z.coerce.number().int().min(1).max(10_000).default(50),
@@ -69,6 +74,7 @@ const schema = z.object({
   RATE_LIMIT_REVEAL_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(30),
   RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(20),
   RATE_LIMIT_BOOTSTRAP_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(10),
+  REDIS_EVENTS_CHANNEL: z.string().min(1).max(200).default('vaultgate:events'),
   RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(100).default('vaultgate:ratelimit:'),
   METRICS: z.enum(['true', 'false']).default('true'),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
@@ -212,6 +218,11 @@ export type Config = {
   wsMaxPayloadBytes: number;
   /** Browser Origins allowed to open a WebSocket; undefined = any (clients without an Origin header are always allowed). */
   wsAllowedOrigins: string[] | undefined;
+  /**
+   * Browser Origins other than the server's own that may call the HTTP API (CORS); none by default. Credentials
+   * are never allowed cross-origin (the API takes bearer tokens and API keys in headers, not cookies).
+   */
+  corsOrigins: string[];
   /** A socket that has not sent connection_init by then is closed with 4408. */
   wsConnectionInitTimeoutMs: number;
   /** Ping interval; a socket that does not answer a ping within it is terminated (0 = off). */
@@ -230,6 +241,8 @@ export type Config = {
   rateLimits: RateLimitConfig;
   /** Redis for events between instances; without it, events stay in this process. */
   redisUrl: string | undefined;
+  /** The Redis pub/sub channel of those events: instances of one deployment share it; deployments sharing a Redis must not. */
+  redisEventsChannel: string;
   /** How often a WebSocket connection's session or API key is checked again (0 = only per delivery). */
   /**
    * How long a resolved session or API key is reused by this instance without a database read (0: never).
@@ -320,6 +333,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apq: { maxEntries: c.APQ_MAX_ENTRIES, maxBytes: c.APQ_MAX_BYTES },
     wsMaxPayloadBytes: c.WS_MAX_PAYLOAD_BYTES,
     wsAllowedOrigins: c.WS_ALLOWED_ORIGINS?.map((o) => new URL(o).origin),
+    corsOrigins: c.CORS_ORIGINS?.map((o) => new URL(o).origin) ?? [],
     wsConnectionInitTimeoutMs: c.WS_CONNECTION_INIT_TIMEOUT_MS,
     wsKeepAliveMs: c.WS_KEEPALIVE_MS,
     wsMaxOperationsPerSocket: c.WS_MAX_OPERATIONS_PER_SOCKET,
@@ -330,6 +344,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     stepUpMaxAgeMs: c.STEP_UP_MAX_AGE_SECONDS * 1000,
     accessSchedulerIntervalMs: c.ACCESS_SCHEDULER_INTERVAL_MS,
     redisUrl: c.REDIS_URL,
+    redisEventsChannel: c.REDIS_EVENTS_CHANNEL,
     rateLimits: {
       signInPerAccount: c.RATE_LIMIT_SIGNIN_PER_ACCOUNT,
       signInPerAccountTotal: c.RATE_LIMIT_SIGNIN_PER_ACCOUNT_TOTAL,

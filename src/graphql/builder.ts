@@ -1,4 +1,4 @@
-import SchemaBuilder, { PothosValidationError } from '@pothos/core';
+import SchemaBuilder from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { ForbiddenError, MfaEnrollmentRequiredError } from '../lib/errors.ts';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
@@ -65,10 +65,16 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     // An id with a NUL byte is malformed like any other (PostgreSQL refuses NUL in text, which would surface as
-    // an unexpected error in node(id)/nodes(ids) instead).
+    // an unexpected error in node(id)/nodes(ids) instead). Every malformed id answers the same coded error
+    // (INVALID_ID), which does not repeat the id (it may be anything, of any length).
     decodeGlobalID: (globalID) => {
-      const decoded = decodeGlobalID(globalID);
-      if (decoded.id.includes('\u0000')) throw new PothosValidationError(`Invalid global ID: ${globalID}`);
+      let decoded: ReturnType<typeof decodeGlobalID>;
+      try {
+        decoded = decodeGlobalID(globalID);
+      } catch {
+        throw invalidGlobalId();
+      }
+      if (decoded.id.includes('\u0000') || decoded.id === '' || decoded.typename === '') throw invalidGlobalId();
       return decoded;
     },
     cursorType: 'String',
@@ -99,6 +105,11 @@ export const builder = new SchemaBuilder<{
     pageInfoTypeOptions: { description: 'Where a page sits within a connection.' },
   },
 });
+
+/** A global id that does not decode (e.g. a raw database id given to `node`). */
+export function invalidGlobalId(): GraphQLError {
+  return new GraphQLError('Invalid global ID.', { extensions: { code: 'INVALID_ID' } });
+}
 
 builder.queryType({ description: 'Entry points for reading.' });
 builder.mutationType({ description: 'Entry points for changing state. Expected refusals are typed results, not errors.' });

@@ -2,6 +2,7 @@ import {
   AlreadyExistsError,
   BootstrapClosedError,
   BootstrapNotAllowedError,
+  ConflictError,
   InvalidCredentialsError,
   LastAdminError,
   RateLimitedError,
@@ -63,6 +64,16 @@ builder.objectType(BootstrapNotAllowedError, {
   description:
     'Bootstrap was asked from a remote address without the one-time bootstrap token (printed in the server log at first start, when no user exists). Ask from the server itself, or pass `bootstrapToken`.',
   interfaces: [ErrorInterface],
+});
+
+builder.objectType(ConflictError, {
+  name: 'ConflictError',
+  description:
+    'A concurrent change won the race (an optimistic version check failed). Nothing was changed; send the same request again (`retryable` is true), after reloading when the input depends on the current state.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    retryable: t.boolean({ description: 'Whether sending the same request again may succeed: always true.', resolve: (e) => e.retryable }),
+  }),
 });
 
 builder.objectType(LastAdminError, {

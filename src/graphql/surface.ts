@@ -4,6 +4,7 @@ import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
 import { armorPlugins, disableIntrospectionPlugin, hideSuggestionsPlugin } from './limits.ts';
 import { variableCostPlugin } from './cost.ts';
+import { noInputEchoPlugin } from './inputEcho.ts';
 import {
   automaticPersistedQueriesPlugin,
   persistedOperationsPlugin,
@@ -22,6 +23,7 @@ export type AutomaticPersisted = { store: PersistedQueryStore; known: PersistedO
 export function surfacePlugins(config: Config, persisted: PersistedOperations | undefined, apq?: AutomaticPersisted): Plugin[] {
   return [
     csrfPreventionPlugin(),
+    noInputEchoPlugin(),
     // Before the limits: with persisted operations on, an unknown document is refused before it is even tokenized.
     ...(persisted ? [persistedOperationsPlugin(persisted)] : []),
     ...(apq ? [automaticPersistedQueriesPlugin(apq.store, apq.known)] : []),
@@ -72,6 +74,33 @@ export function wsOriginAllowed(config: Config, req: IncomingMessage): boolean {
     return false;
   }
   return config.wsAllowedOrigins.includes(normalized);
+}
+
+/**
+ * Yoga's CORS answer per request. Yoga's default reflects any Origin and allows credentials; here a foreign
+ * Origin gets no CORS headers at all (the browser then refuses to hand the response to the page, and refuses the
+ * preflight of any non-simple request), unless CORS_ORIGINS lists it. Same-origin pages (the dashboard at /)
+ * need no CORS. Never `Access-Control-Allow-Credentials`: nothing here is a cookie.
+ */
+export function corsOptions(config: Config) {
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (!origin || config.corsOrigins.length === 0) return false as const;
+    let normalized: string;
+    try {
+      normalized = new URL(origin).origin;
+    } catch {
+      return false as const;
+    }
+    if (!config.corsOrigins.includes(normalized)) return false as const;
+    return {
+      origin: [origin],
+      credentials: false,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['content-type', 'accept', 'authorization', 'x-api-key', 'x-request-id', ...CSRF_HEADERS.slice(2)],
+      maxAge: 600,
+    };
+  };
 }
 
 /** Errors answered on a WebSocket, without Yoga's HTTP-only extensions (status codes mean nothing there). */

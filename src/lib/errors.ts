@@ -57,6 +57,18 @@ export class BootstrapNotAllowedError extends DomainError {
   }
 }
 
+/**
+ * Someone else changed the object between this request's read and its write (an optimistic version check lost
+ * the race). Nothing was changed; the same request, sent again, reads the new state and usually succeeds.
+ */
+export class ConflictError extends DomainError {
+  override name = 'ConflictError';
+  readonly retryable = true;
+  constructor(message = 'The object changed meanwhile; nothing was changed. Try again.') {
+    super(message);
+  }
+}
+
 export class LastAdminError extends DomainError {
   override name = 'LastAdminError';
   constructor() {

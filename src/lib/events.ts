@@ -43,7 +43,8 @@ export type AccessRequestChanged = {
   at: string;
 };
 
-const CHANNEL = 'vaultgate:events';
+/** The default Redis channel (REDIS_EVENTS_CHANNEL): instances exchange events only within one channel. */
+export const DEFAULT_EVENTS_CHANNEL = 'vaultgate:events';
 
 /** While Redis is unreachable, how often followers are told to re-read the log (events of other instances). */
 export const RESYNC_INTERVAL_MS = 1000;
@@ -68,6 +69,7 @@ export class EventBus {
   constructor(
     private readonly redisUrl?: string,
     private readonly health?: DependencyHealth,
+    private readonly channel: string = DEFAULT_EVENTS_CHANNEL,
   ) {
     this.emitter.setMaxListeners(0);
   }
@@ -98,7 +100,7 @@ export class EventBus {
     });
     sub.on('ready', () => {
       sub
-        .subscribe(CHANNEL)
+        .subscribe(this.channel)
         .then(() => {
           this.subscribed = true;
           this.health?.report('redis', 'subscribe', true);
@@ -170,7 +172,7 @@ export class EventBus {
     // directly (other instances learn on their next resync).
     if (!pub || !this.whole()) this.emitter.emit(event.topic, event);
     if (pub?.status === 'ready') {
-      pub.publish(CHANNEL, JSON.stringify(event)).catch((error) => {
+      pub.publish(this.channel, JSON.stringify(event)).catch((error) => {
         this.health?.report('redis', 'publish', false, errorLabel(error));
         // It may not have reached Redis, so not come back either: a notification twice is harmless.
         this.emitter.emit(event.topic, event);

@@ -77,7 +77,10 @@ describe('bad input over HTTP', () => {
     const unknown = await server.gql('{ nodes(ids: ["TWVtYmVyc2hpcDp4", "VXNlcjp4"]) { id } }', {}, { token: org.admin.token });
     expect(unknown.data.nodes).toEqual([null, null]);
     const malformed = await server.gql('{ nodes(ids: ["%%%"]) { id } }', {}, { token: org.admin.token });
-    expect(malformed.errors?.[0].message).toBe('Invalid global ID: %%%');
+    expect(malformed.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([['Invalid global ID.', 'INVALID_ID']]);
+    // A raw database id (what AuditEvent.targetId used to hold) is malformed the same way, with the same code.
+    const raw = await server.gql('{ node(id: "cmabc123rawid") { id } }', {}, { token: org.admin.token });
+    expect(raw.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([['Invalid global ID.', 'INVALID_ID']]);
     noInternals(JSON.stringify([unknown, malformed]));
   });
 });

@@ -90,6 +90,31 @@ describe('where webhooks may go', () => {
     ['172.20.0.1', false, 'loopback and private addresses are not allowed'],
     ['fd12::1', false, 'loopback and private addresses are not allowed'],
     ['93.184.216.34', false, null],
+    ['2606:4700::1111', false, null],
+    ['::ffff:93.184.216.34', false, null],
+    // Issue 12: forms the hand-written blocklist missed.
+    ['64:ff9b::7f00:1', false, 'loopback and private addresses are not allowed'],
+    ['64:ff9b::7f00:1', true, 'only public unicast addresses are called'],
+    ['64:ff9b::a9fe:a9fe', true, 'link-local and metadata addresses are never called'],
+    ['64:ff9b::808:808', false, 'only public unicast addresses are called'],
+    ['2002:7f00:1::', false, 'loopback and private addresses are not allowed'],
+    ['2002:a9fe:a9fe::1', true, 'link-local and metadata addresses are never called'],
+    ['::7f00:1', false, 'loopback and private addresses are not allowed'],
+    ['::a9fe:a9fe', true, 'link-local and metadata addresses are never called'],
+    ['::ffff:7f00:1', false, 'loopback and private addresses are not allowed'],
+    ['2001:0:4136:e378:8000:63bf:80ff:fffe', false, 'loopback and private addresses are not allowed'],
+    ['224.0.0.1', true, 'only public unicast addresses are called'],
+    ['239.255.255.250', true, 'only public unicast addresses are called'],
+    ['240.0.0.1', true, 'only public unicast addresses are called'],
+    ['255.255.255.255', true, 'only public unicast addresses are called'],
+    ['ff02::1', true, 'only public unicast addresses are called'],
+    ['0.0.0.0', true, 'link-local and metadata addresses are never called'],
+    ['::', true, 'link-local and metadata addresses are never called'],
+    ['fd00:ec2::254', true, 'link-local and metadata addresses are never called'],
+    ['100.64.0.1', false, 'loopback and private addresses are not allowed'],
+    ['198.18.0.1', true, null],
+    ['192.0.2.1', false, 'only public unicast addresses are called'],
+    ['2001:db8::1', false, 'only public unicast addresses are called'],
   ])('%s (private allowed: %s)', (address, allowPrivate, expected) => {
     expect(addressRefusal(address, allowPrivate)).toBe(expected);
   });
@@ -101,6 +126,9 @@ describe('where webhooks may go', () => {
     ['file:///etc/passwd', true, 'must be an http or https URL'],
     ['http://localhost:8080/', false, 'loopback and private addresses are not allowed'],
     ['http://[::1]:8080/', false, 'loopback and private addresses are not allowed'],
+    ['http://[64:ff9b::a9fe:a9fe]/', true, 'link-local and metadata addresses are never called'],
+    ['http://[::ffff:169.254.169.254]/', true, 'link-local and metadata addresses are never called'],
+    ['http://224.0.0.251/', true, 'only public unicast addresses are called'],
     ['not a url', false, 'must be an absolute URL'],
   ])('%s', (url, allowPrivate, expected) => {
     expect(urlRefusal(url, allowPrivate)).toBe(expected);

@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.ts';
 import { ErrorInterface } from '../../graphql/errors.ts';
-import { RateLimitedError, ValidationError, StepUpRequiredError } from '../../lib/errors.ts';
+import { RateLimitedError, ValidationError, StepUpRequiredError, ConflictError } from '../../lib/errors.ts';
 import { AuthMethodEnum } from '../auth/authMethod.ts';
 import {
   CredentialHasOpenRequestsError,
@@ -556,7 +556,7 @@ builder.mutationFields((t) => ({
     description: 'Stores new secret material (given or generated) as the next version, with a reason; earlier versions stay revealable.',
     authScopes: { can: 'credential:write' },
     type: CredentialPayload('RotateCredentialPayload', 'The rotated credential.', true),
-    errors: { types: [ValidationError] },
+    errors: { types: [ConflictError, ValidationError] },
     args: { input: t.arg({ type: RotateCredentialInput, required: true }) },
     resolve: (_root, { input }, ctx) => rotateCredential(ctx, { ...input, id: String(input.id) }),
   }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Context } from '../../context.ts';
 import type { TxClient } from '../../db/client.ts';
-import { DomainError, ForbiddenError, ValidationError, type FieldIssue } from '../../lib/errors.ts';
+import { DomainError, ForbiddenError, ValidationError, type FieldIssue, ConflictError } from '../../lib/errors.ts';
 import { localId } from '../../lib/ids.ts';
 import { containsActiveContent, sanitizeNotesHtml } from '../../lib/html.ts';
 import { generatePassword, passwordStrength, type PasswordOptions } from '../../lib/passwordGen.ts';
@@ -391,7 +391,7 @@ export async function rotateCredential(
         ...(kind === 'SSH_KEY' && given.privateKey ? { publicKeyFingerprint: prepared.fingerprint } : {}),
       },
     });
-    if (bumped.count !== 1) throw ValidationError.field('input.id', 'the credential changed meanwhile; try again');
+    if (bumped.count !== 1) throw new ConflictError('The credential was rotated meanwhile; nothing was changed. Try again.');
     await writeVersion(ctx, tx, current, version, [...carried.values()], reason);
     await appendAudit(tx, ctx, {
       organizationId: current.organizationId,

@@ -1,7 +1,8 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import type { Transporter } from 'nodemailer';
 
 // How workflow actions leave the process: SMTP (nodemailer) and HTTP POST (webhooks, Slack). Errors are
@@ -10,37 +11,65 @@ import type { Transporter } from 'nodemailer';
 
 export type SendOutcome = { ok: boolean; statusCode: number | null; error: string | null };
 
-/** Never reachable, flag or not: link-local (cloud metadata lives there) and known metadata endpoints. */
-const ALWAYS_BLOCKED = new BlockList();
-ALWAYS_BLOCKED.addSubnet('169.254.0.0', 16, 'ipv4');
-ALWAYS_BLOCKED.addAddress('100.100.100.200', 'ipv4');
-ALWAYS_BLOCKED.addSubnet('0.0.0.0', 8, 'ipv4');
-ALWAYS_BLOCKED.addSubnet('fe80::', 10, 'ipv6');
-ALWAYS_BLOCKED.addAddress('fd00:ec2::254', 'ipv6');
-ALWAYS_BLOCKED.addAddress('::', 'ipv6');
+/**
+ * Where webhooks may go, by ipaddr.js's range classification (issue 12: a hand-written blocklist missed NAT64,
+ * 6to4, IPv4-compatible IPv6 and 224.0.0.0/3). Only global unicast is called; with
+ * WORKFLOW_ALLOW_PRIVATE_WEBHOOKS=true also loopback and private ranges. IPv6 forms that carry an IPv4 address
+ * (IPv4-mapped, IPv4-compatible, NAT64 64:ff9b::/96, 6to4 2002::/16, Teredo) are judged by that IPv4 address too.
+ */
+const PRIVATE_RANGES = new Set(['loopback', 'private', 'carrierGradeNat', 'uniqueLocal']);
+/** Private by range, but cloud metadata endpoints: never called, flag or not. */
+const METADATA = new Set(['100.100.100.200', 'fd00:ec2::254']);
+/** 198.18.0.0/15 (benchmarking) is "reserved" to ipaddr.js, but lab networks use it like a private range. */
+const BENCHMARKING = ipaddr.parseCIDR('198.18.0.0/15');
 
-/** Reachable only with WORKFLOW_ALLOW_PRIVATE_WEBHOOKS=true: loopback, private, shared and unique-local ranges. */
-const PRIVATE = new BlockList();
-PRIVATE.addSubnet('127.0.0.0', 8, 'ipv4');
-PRIVATE.addSubnet('10.0.0.0', 8, 'ipv4');
-PRIVATE.addSubnet('172.16.0.0', 12, 'ipv4');
-PRIVATE.addSubnet('192.168.0.0', 16, 'ipv4');
-PRIVATE.addSubnet('100.64.0.0', 10, 'ipv4');
-PRIVATE.addSubnet('198.18.0.0', 15, 'ipv4');
-PRIVATE.addAddress('::1', 'ipv6');
-PRIVATE.addSubnet('fc00::', 7, 'ipv6');
+const NEVER = 'link-local and metadata addresses are never called';
+const PRIVATE = 'loopback and private addresses are not allowed';
+const NOT_PUBLIC = 'only public unicast addresses are called';
 
-const BLOCKED_HOSTNAMES = new Set(['metadata.google.internal', 'metadata.google.internal.', 'metadata', 'instance-data']);
-
-/** Why an address may not be called, or null when it may. IPv4-mapped IPv6 addresses are judged as IPv4. */
-export function addressRefusal(address: string, allowPrivate: boolean): string | null {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  const ip = mapped ? mapped[1] : address;
-  const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
-  if (ALWAYS_BLOCKED.check(ip, family)) return 'link-local and metadata addresses are never called';
-  if (!allowPrivate && PRIVATE.check(ip, family)) return 'loopback and private addresses are not allowed';
+/** The IPv4 address an IPv6 address carries by one of the transition mechanisms, if any. */
+function embeddedIPv4(ip: ipaddr.IPv6): ipaddr.IPv4 | null {
+  const range = ip.range();
+  const bytes = ip.toByteArray();
+  if (range === 'ipv4Mapped') return ip.toIPv4Address();
+  if (range === 'rfc6052' || (range === 'unicast' && bytes.slice(0, 12).every((b) => b === 0))) {
+    // NAT64 64:ff9b::/96 and the deprecated IPv4-compatible ::a.b.c.d: the last 32 bits.
+    return new ipaddr.IPv4(bytes.slice(12, 16));
+  }
+  if (range === '6to4') return new ipaddr.IPv4(bytes.slice(2, 6));
+  // Teredo: the client's address is stored inverted in the last 32 bits.
+  if (range === 'teredo') return new ipaddr.IPv4(bytes.slice(12, 16).map((b) => b ^ 0xff));
   return null;
 }
+
+function judge(ip: ipaddr.IPv4 | ipaddr.IPv6, allowPrivate: boolean): string | null {
+  if (METADATA.has(ip.toNormalizedString()) || METADATA.has(ip.toString())) return NEVER;
+  const range = ip.range();
+  if (range === 'unicast') return null;
+  if (range === 'linkLocal' || range === 'unspecified') return NEVER;
+  if (PRIVATE_RANGES.has(range) || (ip.kind() === 'ipv4' && (ip as ipaddr.IPv4).match(BENCHMARKING))) return allowPrivate ? null : PRIVATE;
+  return NOT_PUBLIC;
+}
+
+/** Why an address may not be called, or null when it may. */
+export function addressRefusal(address: string, allowPrivate: boolean): string | null {
+  if (!ipaddr.isValid(address)) return 'not an IP address';
+  const ip = ipaddr.parse(address);
+  if (ip.kind() === 'ipv6') {
+    const v4 = embeddedIPv4(ip as ipaddr.IPv6);
+    if (v4) {
+      // The stricter of the two verdicts: a transition prefix may not launder a private or metadata IPv4 address.
+      const inner = judge(v4, allowPrivate);
+      if (inner) return inner;
+      // IPv4-mapped is how sockets show IPv4 peers; NAT64, 6to4, Teredo and the deprecated IPv4-compatible form
+      // reach IPv4 through relays or not at all, and are no global unicast themselves.
+      return (ip as ipaddr.IPv6).range() === 'ipv4Mapped' ? null : NOT_PUBLIC;
+    }
+  }
+  return judge(ip, allowPrivate);
+}
+
+const BLOCKED_HOSTNAMES = new Set(['metadata.google.internal', 'metadata.google.internal.', 'metadata', 'instance-data']);
 
 /**
  * Checks a URL before it is stored or called: http(s) only, no credentials in it, not a refused hostname or
@@ -55,7 +84,8 @@ export function urlRefusal(raw: string, allowPrivate: boolean): string | null {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http or https URL';
   if (url.username || url.password) return 'must not contain a user name or password';
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const bracketed = url.hostname.startsWith('[') && url.hostname.endsWith(']');
+  const host = (bracketed ? url.hostname.slice(1, -1) : url.hostname).toLowerCase();
   if (BLOCKED_HOSTNAMES.has(host)) return 'metadata endpoints are never called';
   if (isIP(host)) return addressRefusal(host, allowPrivate);
   if (!allowPrivate && (host === 'localhost' || host.endsWith('.localhost'))) return 'loopback and private addresses are not allowed';
