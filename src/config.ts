@@ -41,7 +41,7 @@ const schema = z.object({
   VAULTGATE_MASTER_KEY_FILE: z.string().min(1).optional(),
   INTROSPECTION: z.enum(['true', 'false']).optional(),
   QUERY_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(8),
-  QUERY_MAX_COST: z.coerce.number().int().min(1).max(10_000_000).default(5000),
+  QUERY_MAX_COST: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
   QUERY_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
   QUERY_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(50),
   QUERY_MAX_TOKENS: z.coerce.number().int().min(10).max(1_000_000).default(1000),
@@ -116,7 +116,7 @@ export const variableDocs: Record<keyof z.input<typeof schema>, string> = {
   VAULTGATE_MASTER_KEY_FILE: 'path of the master key file, read when `VAULTGATE_MASTER_KEY` is not set; the default is `master.key` in the SQLite file\'s folder (`./data/master.key` for the default `DATABASE_URL`), or `./data/master.key` for PostgreSQL; see "The vault"',
   INTROSPECTION: '`true`/`false` to allow or refuse `__schema` / `__type`; when off, "Did you mean …" suggestions are removed from errors too',
   QUERY_MAX_DEPTH: 'deepest field nesting of an operation (fragments flattened)',
-  QUERY_MAX_COST: 'estimated cost of an operation (graphql-armor: objects 2, scalars 1, ×1.5 per level, × literal `first`/`last`)',
+  QUERY_MAX_COST: 'estimated cost of an operation (objects 2, scalars 1, ×1.5 per level, × page size — literal or from variables, counted up to 100 — and × list lengths); the default admits every SDK operation at 100 per page and refuses nested 100 × 100 pages',
   QUERY_MAX_ALIASES: 'aliases per operation, counted through every fragment spread (`__typename` aliases are free)',
   QUERY_MAX_DIRECTIVES: 'directives per operation',
   QUERY_MAX_TOKENS: 'lexical tokens per document (comments and whitespace are not tokens)',
@@ -144,6 +144,8 @@ export const variableDocs: Record<keyof z.input<typeof schema>, string> = {
   WS_MAX_SOCKETS_PER_PRINCIPAL: 'WebSockets one session user or API key may hold open on this instance; one more is closed with `4429`',
   RATE_LIMIT_BOOTSTRAP_PER_ADDRESS: '`bootstrap` attempts per client address per sign-in window; `0` = off',
   PASSWORD_HASH_PROFILE: '`standard` (argon2id, 19 MiB, t=2); `test` makes hashing cheap for test suites and is refused unless `NODE_ENV=test`',
+  CORS_ORIGINS: 'comma-separated browser Origins (`https://app.example.com`) allowed to call the API from another origin (CORS); unset, foreign origins get no CORS headers. `Access-Control-Allow-Credentials` is never sent (the API uses headers, not cookies)',
+  REDIS_EVENTS_CHANNEL: 'the Redis pub/sub channel instances exchange events on; installations sharing one Redis need different channels',
   RATE_LIMIT_REDIS_PREFIX: 'prefix of the rate-limit keys in Redis',
 };
 

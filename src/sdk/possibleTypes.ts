@@ -140,6 +140,7 @@
       "BootstrapClosedError",
       "BootstrapNotAllowedError",
       "CategoryInUseError",
+      "ConflictError",
       "CredentialHasOpenRequestsError",
       "FieldNotAvailableError",
       "FolderNotEmptyError",
@@ -272,6 +273,7 @@
       "RevokeInvitationPayload"
     ],
     "RotateCredentialResult": [
+      "ConflictError",
       "RotateCredentialPayload",
       "ValidationError"
     ],
@@ -456,6 +458,7 @@
       "BootstrapClosedError",
       "BootstrapNotAllowedError",
       "CategoryInUseError",
+      "ConflictError",
       "CredentialHasOpenRequestsError",
       "FieldNotAvailableError",
       "FolderNotEmptyError",
@@ -588,6 +591,7 @@
       "RevokeInvitationPayload"
     ],
     "RotateCredentialResult": [
+      "ConflictError",
       "RotateCredentialPayload",
       "ValidationError"
     ],

@@ -53,9 +53,9 @@ function serverPipeline(env: Record<string, string> = {}) {
 }
 
 describe('operation limits', () => {
-  it('defaults to depth 8, cost 5000, 15 aliases, 50 directives, 1000 tokens and 256 KiB bodies', () => {
+  it('defaults to depth 8, cost 20000, 15 aliases, 50 directives, 1000 tokens and 256 KiB bodies', () => {
     const config = loadConfig({});
-    expect(config.queryLimits).toEqual({ maxDepth: 8, maxCost: 5000, maxAliases: 15, maxDirectives: 50, maxTokens: 1000, maxListItems: 500 });
+    expect(config.queryLimits).toEqual({ maxDepth: 8, maxCost: 20_000, maxAliases: 15, maxDirectives: 50, maxTokens: 1000, maxListItems: 500 });
     expect(config.requestMaxBytes).toBe(256 * 1024);
     expect(config.wsMaxPayloadBytes).toBe(64 * 1024);
   });
