@@ -1064,6 +1064,8 @@ type AccessRequestErrorFields_BootstrapClosedError_Fragment = { __typename: 'Boo
 
 type AccessRequestErrorFields_CategoryInUseError_Fragment = { __typename: 'CategoryInUseError', message: string };
 
+type AccessRequestErrorFields_CredentialArchivedError_Fragment = { __typename: 'CredentialArchivedError', message: string };
+
 type AccessRequestErrorFields_CredentialHasOpenRequestsError_Fragment = { __typename: 'CredentialHasOpenRequestsError', message: string };
 
 type AccessRequestErrorFields_FieldNotAvailableError_Fragment = { __typename: 'FieldNotAvailableError', message: string };
@@ -1097,6 +1099,7 @@ export type AccessRequestErrorFieldsFragment =
   | AccessRequestErrorFields_AlreadyExistsError_Fragment
   | AccessRequestErrorFields_BootstrapClosedError_Fragment
   | AccessRequestErrorFields_CategoryInUseError_Fragment
+  | AccessRequestErrorFields_CredentialArchivedError_Fragment
   | AccessRequestErrorFields_CredentialHasOpenRequestsError_Fragment
   | AccessRequestErrorFields_FieldNotAvailableError_Fragment
   | AccessRequestErrorFields_FolderNotEmptyError_Fragment
@@ -1121,6 +1124,7 @@ export type AccessRequestBulkFieldsFragment = { id: string, accessRequest: { id:
     | { __typename: 'AlreadyExistsError', message: string }
     | { __typename: 'BootstrapClosedError', message: string }
     | { __typename: 'CategoryInUseError', message: string }
+    | { __typename: 'CredentialArchivedError', message: string }
     | { __typename: 'CredentialHasOpenRequestsError', message: string }
     | { __typename: 'FieldNotAvailableError', message: string }
     | { __typename: 'FolderNotEmptyError', message: string }
@@ -1307,6 +1311,7 @@ export type ApproveAccessRequestsMutation = { approveAccessRequests:
           | { __typename: 'AlreadyExistsError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
           | { __typename: 'CategoryInUseError', message: string }
+          | { __typename: 'CredentialArchivedError', message: string }
           | { __typename: 'CredentialHasOpenRequestsError', message: string }
           | { __typename: 'FieldNotAvailableError', message: string }
           | { __typename: 'FolderNotEmptyError', message: string }
@@ -1337,6 +1342,7 @@ export type DenyAccessRequestsMutation = { denyAccessRequests:
           | { __typename: 'AlreadyExistsError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
           | { __typename: 'CategoryInUseError', message: string }
+          | { __typename: 'CredentialArchivedError', message: string }
           | { __typename: 'CredentialHasOpenRequestsError', message: string }
           | { __typename: 'FieldNotAvailableError', message: string }
           | { __typename: 'FolderNotEmptyError', message: string }
@@ -1367,6 +1373,7 @@ export type ReviewAccessRequestsMutation = { reviewAccessRequests:
           | { __typename: 'AlreadyExistsError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
           | { __typename: 'CategoryInUseError', message: string }
+          | { __typename: 'CredentialArchivedError', message: string }
           | { __typename: 'CredentialHasOpenRequestsError', message: string }
           | { __typename: 'FieldNotAvailableError', message: string }
           | { __typename: 'FolderNotEmptyError', message: string }
@@ -1446,6 +1453,8 @@ type ErrorFields_BootstrapClosedError_Fragment = { __typename: 'BootstrapClosedE
 
 type ErrorFields_CategoryInUseError_Fragment = { __typename: 'CategoryInUseError', message: string };
 
+type ErrorFields_CredentialArchivedError_Fragment = { __typename: 'CredentialArchivedError', message: string };
+
 type ErrorFields_CredentialHasOpenRequestsError_Fragment = { __typename: 'CredentialHasOpenRequestsError', message: string };
 
 type ErrorFields_FieldNotAvailableError_Fragment = { __typename: 'FieldNotAvailableError', message: string };
@@ -1479,6 +1488,7 @@ export type ErrorFieldsFragment =
   | ErrorFields_AlreadyExistsError_Fragment
   | ErrorFields_BootstrapClosedError_Fragment
   | ErrorFields_CategoryInUseError_Fragment
+  | ErrorFields_CredentialArchivedError_Fragment
   | ErrorFields_CredentialHasOpenRequestsError_Fragment
   | ErrorFields_FieldNotAvailableError_Fragment
   | ErrorFields_FolderNotEmptyError_Fragment
@@ -1672,6 +1682,7 @@ export type RevealCredentialMutationVariables = Exact<{
 
 export type RevealCredentialMutation = { revealCredential:
     | { __typename: 'AccessRequestRequiredError', credentialId: string, message: string }
+    | { __typename: 'CredentialArchivedError', message: string }
     | { __typename: 'FieldNotAvailableError', message: string }
     | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
     | { __typename: 'RevealCredentialPayload', accessRecordId: string, field: RevealField, version: number, value: string | null, otp: { code: string, secondsRemaining: number } | null, credential: { id: string, name: string, lastAccessedAt: string | null } }
@@ -1686,6 +1697,7 @@ export type RecordCredentialAccessMutationVariables = Exact<{
 
 export type RecordCredentialAccessMutation = { recordCredentialAccess:
     | { __typename: 'AccessRequestRequiredError', credentialId: string, message: string }
+    | { __typename: 'CredentialArchivedError', message: string }
     | { __typename: 'FieldNotAvailableError', message: string }
     | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
     | { __typename: 'RecordCredentialAccessPayload', accessRecord: { id: string, at: string, field: string, version: number, surface: AccessSurface } }
