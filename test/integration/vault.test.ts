@@ -365,3 +365,18 @@ describe('leftovers: archived credentials, folder and category audit', () => {
     expect(actions.slice(1)).toEqual(['folder.create', 'folder.rename', 'folder.delete', 'category.create', 'category.rename', 'category.delete']);
   });
 });
+
+describe('the system audit chain over GraphQL', () => {
+  it('lists and verifies the system chain for system administrators only', async () => {
+    const org = await createOrg(server, 'sysaudit'); // its admin is a system administrator, as the bootstrap user is
+    const member = await addMember(server, org, 'MEMBER'); // signs in: an auth.sign_in entry on the system chain
+    const LIST = `{ systemAuditEvents(first: 5) { totalCount edges { node { seq action } } } verifySystemAuditLog { ok headSeq } }`;
+    const res = await server.gql(LIST, {}, org.admin);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.systemAuditEvents.totalCount).toBeGreaterThan(0);
+    expect(res.data.systemAuditEvents.edges.map((e: { node: { action: string } }) => e.node.action)).toContain('auth.sign_in');
+    expect(res.data.verifySystemAuditLog.ok).toBe(true);
+    const refused = await server.gql(LIST, {}, member);
+    expect(refused.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+});
