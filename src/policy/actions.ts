@@ -36,6 +36,7 @@ export const ACTIONS = {
   'member:manage': { description: 'Add, change the role of, or remove members', roles: ['ADMIN'], principals: ['user'] },
   'apiKey:read': { description: 'List an organization’s API keys', roles: ['ADMIN'], principals: ['user'] },
   'apiKey:manage': { description: 'Create and revoke API keys', roles: ['ADMIN'], principals: ['user'] },
+  'audit:readSystem': { description: 'Read and verify the installation-wide (system) audit chain', system: true, principals: ['user'] },
   'user:disable': { description: 'Disable or re-enable a user installation-wide', system: true, principals: ['user'] },
 
   // The vault. AUDITOR reads metadata but never secrets; restricted credentials additionally need an

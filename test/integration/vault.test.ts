@@ -1,6 +1,6 @@
 // Regressions from the outside testing of issue 12 (vault and organization items).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/harness.ts';
+import { startTestServer, testDbKind, type TestServer } from '../support/harness.ts';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { ACCEPT_INVITATION, ACCEPT_INVITATION_WITH_TOKEN, INVITE_MEMBER, PASSWORD, addMember, createOrg, invite, signIn, unique, type OrgFixture } from '../support/fixtures.ts';
 
@@ -282,5 +282,101 @@ describe('credential cursors are positions, not rows', () => {
     const byName = (await page(mine, { first: 1 })).pageInfo.endCursor;
     const crossed = await server.gql(PAGE, { filter: { organizationId: mine.orgId }, orderBy: { field: 'CREATED_AT', direction: 'ASC' }, first: 1, after: byName }, mine.admin);
     expect(crossed.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('large exports', () => {
+  it('stream in batches: records become visible before the export ends, other writes interleave, the audit is complete', async () => {
+    const org = await createOrg(server, 'bigexport');
+    const orgId = decodeGlobalID(org.orgId).id;
+    const total = 260;
+    for (let i = 0; i < total; i += 4) {
+      await Promise.all(
+        Array.from({ length: 4 }, (_, j) => create(org, org.admin, { kind: 'PASSWORD', name: `e${String(i + j).padStart(4, '0')}`, password: 'a secret value 1' })),
+      );
+    }
+    const EXPORT = `mutation($input: ExportCredentialsInput!) { exportCredentials(input: $input) { __typename ... on ExportCredentialsPayload { count secretsExported } } }`;
+    let exportDone = false;
+    const exporting = server
+      .gql(EXPORT, { input: { organizationId: org.orgId, format: 'JSON', includeSecrets: true } }, org.admin)
+      .finally(() => (exportDone = true));
+    // PostgreSQL (several connections, row locks): the first committed view of the export's access records is
+    // part of them, and an audited write meanwhile is not held until the export ends. SQLite has one writer
+    // connection, whose queue decides the order; there only the audit's completeness is checked below.
+    if (testDbKind() === 'postgres') {
+      let seen = 0;
+      while (!exportDone && seen === 0) {
+        seen = await server.app.deps.db.accessRecord.count({ where: { organizationId: orgId, surface: 'EXPORT' } });
+        if (seen === 0) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(exportDone).toBe(false);
+      expect(seen).toBeGreaterThan(0);
+      expect(seen).toBeLessThan(total);
+      let createdFirst = false;
+      await create(org, org.admin, { kind: 'PASSWORD', name: 'meanwhile', password: 'a secret value 1' }).then(() => (createdFirst = !exportDone));
+      expect(createdFirst).toBe(true);
+    }
+    const res = await exporting;
+    // The credential created meanwhile (named after all others) may be included: it was committed before the last batch.
+    const exported = res.data.exportCredentials;
+    expect(exported.__typename).toBe('ExportCredentialsPayload');
+    expect([total, total + 1]).toContain(exported.count);
+    expect(exported.secretsExported).toBe(exported.count);
+    const actions = await server.app.deps.db.auditEvent.groupBy({ by: ['action'], where: { chain: orgId }, _count: { _all: true } });
+    const count = (a: string) => actions.find((x) => x.action === a)?._count._all ?? 0;
+    expect(count('credential.export')).toBe(exported.count);
+    expect(count('credential.export_list')).toBe(1);
+    const verified = await server.gql(`query($id: ID!) { verifyAuditLog(organizationId: $id) { ok } }`, { id: org.orgId }, org.admin);
+    expect(verified.data?.verifyAuditLog?.ok ?? verified).toBe(true);
+  }, 180_000);
+});
+
+describe('leftovers: archived credentials, folder and category audit', () => {
+  it('refuses to reveal an archived credential with CredentialArchivedError until it is restored', async () => {
+    const org = await createOrg(server, 'archived');
+    const c = await create(org, org.admin, { kind: 'PASSWORD', name: 'Old router', password: 'a secret value 1' });
+    await server.gql(`mutation($id: ID!) { archiveCredential(input: { id: $id }) { __typename } }`, { id: c.id }, org.admin);
+    const refused = await server.gql(REVEAL, { input: { id: c.id, field: 'PASSWORD' } }, org.admin);
+    expect(refused.data.revealCredential.__typename).toBe('CredentialArchivedError');
+    const copy = await server.gql(
+      `mutation($input: RecordCredentialAccessInput!) { recordCredentialAccess(input: $input) { __typename } }`,
+      { input: { id: c.id, surface: 'COPY' } },
+      org.admin,
+    );
+    expect(copy.data.recordCredentialAccess.__typename).toBe('CredentialArchivedError');
+    expect(await server.app.deps.db.accessRecord.count({ where: { credentialId: decodeGlobalID(c.id).id } })).toBe(0);
+    await server.gql(`mutation($id: ID!) { restoreCredential(input: { id: $id }) { __typename } }`, { id: c.id }, org.admin);
+    const shown = await server.gql(REVEAL, { input: { id: c.id, field: 'PASSWORD' } }, org.admin);
+    expect(shown.data.revealCredential.value).toBe('a secret value 1');
+  });
+
+  it('audits folder and category changes', async () => {
+    const org = await createOrg(server, 'placeaudit');
+    const orgId = decodeGlobalID(org.orgId).id;
+    const folder = await server.gql(`mutation { createFolder(input: { organizationId: "${org.orgId}", name: "Servers" }) { __typename ... on CreateFolderPayload { folder { id } } } }`, {}, org.admin);
+    const folderId = folder.data.createFolder.folder.id;
+    await server.gql(`mutation($id: ID!) { renameFolder(input: { id: $id, name: "Hosts" }) { __typename } }`, { id: folderId }, org.admin);
+    await server.gql(`mutation($id: ID!) { deleteFolder(input: { id: $id }) { __typename } }`, { id: folderId }, org.admin);
+    const category = await server.gql(`mutation { createCategory(input: { organizationId: "${org.orgId}", name: "Printers" }) { __typename ... on CreateCategoryPayload { category { id } } } }`, {}, org.admin);
+    const categoryId = category.data.createCategory.category.id;
+    await server.gql(`mutation($id: ID!) { renameCategory(input: { id: $id, name: "Printing" }) { __typename } }`, { id: categoryId }, org.admin);
+    await server.gql(`mutation($id: ID!) { deleteCategory(input: { id: $id }) { __typename } }`, { id: categoryId }, org.admin);
+    const actions = (await server.app.deps.db.auditEvent.findMany({ where: { chain: orgId }, orderBy: { seq: 'asc' } })).map((e) => e.action);
+    expect(actions.slice(1)).toEqual(['folder.create', 'folder.rename', 'folder.delete', 'category.create', 'category.rename', 'category.delete']);
+  });
+});
+
+describe('the system audit chain over GraphQL', () => {
+  it('lists and verifies the system chain for system administrators only', async () => {
+    const org = await createOrg(server, 'sysaudit'); // its admin is a system administrator, as the bootstrap user is
+    const member = await addMember(server, org, 'MEMBER'); // signs in: an auth.sign_in entry on the system chain
+    const LIST = `{ systemAuditEvents(first: 5) { totalCount edges { node { seq action } } } verifySystemAuditLog { ok headSeq } }`;
+    const res = await server.gql(LIST, {}, org.admin);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.systemAuditEvents.totalCount).toBeGreaterThan(0);
+    expect(res.data.systemAuditEvents.edges.map((e: { node: { action: string } }) => e.node.action)).toContain('auth.sign_in');
+    expect(res.data.verifySystemAuditLog.ok).toBe(true);
+    const refused = await server.gql(LIST, {}, member);
+    expect(refused.errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
 });

@@ -1,5 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.ts';
+import { SYSTEM_CHAIN } from './audit.chain.ts';
 import '../user/user.schema.ts';
 import '../apiKey/apiKey.schema.ts';
 import {
@@ -10,6 +11,7 @@ import {
   KNOWN_TARGET_TYPES,
   listAuditEvents,
   verifyAuditLog,
+  verifySystemAuditLog,
   type AuditEventFilter,
   type AuditExport,
   type AuditVerification,
@@ -151,6 +153,25 @@ builder.queryFields((t) => ({
     },
     resolve: (_root, args, ctx) =>
       verifyAuditLog(ctx, { organizationId: String(args.organizationId), expectedHead: args.expectedHead ?? null }),
+  }),
+}));
+
+builder.queryFields((t) => ({
+  systemAuditEvents: t.prismaConnection({
+    description:
+      'The installation-wide (system) audit chain, newest first: sign-ins, account changes, key rotation. System administrators only.',
+    authScopes: { can: 'audit:readSystem' },
+    type: 'AuditEvent',
+    cursor: 'chain_seq',
+    totalCount: (_parent, _args, ctx) => ctx.db.auditEvent.count({ where: { chain: SYSTEM_CHAIN } }),
+    resolve: (query, _root, _args, ctx) => ctx.db.auditEvent.findMany({ ...query, where: { chain: SYSTEM_CHAIN }, orderBy: [{ seq: 'desc' }] }),
+  }),
+  verifySystemAuditLog: t.field({
+    description: 'Checks the system audit chain end to end, like verifyAuditLog. Reads only. System administrators only.',
+    authScopes: { can: 'audit:readSystem' },
+    type: AuditVerificationRef,
+    args: { expectedHead: t.arg({ type: AuditHeadInput, description: 'A head kept from an earlier check, to compare against.' }) },
+    resolve: (_root, args, ctx) => verifySystemAuditLog(ctx, args.expectedHead ?? null),
   }),
 }));
 

@@ -5,7 +5,7 @@ import type { Db } from '../../db/client.ts';
 import type { Prisma } from '../../generated/prisma-sqlite/client.ts';
 import { localId } from '../../lib/ids.ts';
 import { visibleUsersWhere } from '../user/user.service.ts';
-import { appendAudit, auditHash, GENESIS_HASH, type StoredAuditFields } from './audit.chain.ts';
+import { appendAudit, auditHash, GENESIS_HASH, SYSTEM_CHAIN, type StoredAuditFields } from './audit.chain.ts';
 
 /** Rows read per round trip when walking a chain: verification and export never hold a whole chain's rows. */
 export const AUDIT_BATCH_SIZE = 1000;
@@ -295,6 +295,12 @@ export async function verifyAuditLog(
   const organizationId = localId(input.organizationId, 'Organization');
   ctx.policy.assert('audit:read', { organizationId });
   return verifyChain(ctx.db, organizationId, { expectedHead: parseExpectedHead(input.expectedHead) });
+}
+
+/** Verifies the system chain. System administrators (audit:readSystem). Reads only. */
+export async function verifySystemAuditLog(ctx: Context, expectedHead: AuditHeadRef | null): Promise<AuditVerification> {
+  ctx.policy.assert('audit:readSystem');
+  return verifyChain(ctx.db, SYSTEM_CHAIN, { expectedHead: parseExpectedHead(expectedHead) });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { appendAudit } from '../audit/audit.chain.ts';
 import { z } from 'zod';
 import type { Context } from '../../context.ts';
 import { isUniqueViolation, type TxClient } from '../../db/client.ts';
@@ -75,7 +76,9 @@ export async function createCategory(ctx: Context, input: { organizationId: stri
     .$transaction(async (tx) => {
       await lockOrganization(ctx, tx, organizationId);
       await assertNameFree(tx, organizationId, name);
-      return tx.category.create({ data: { organizationId, name, createdAt: ctx.clock.now() } });
+      const category = await tx.category.create({ data: { organizationId, name, createdAt: ctx.clock.now() } });
+      await appendAudit(tx, ctx, { organizationId, action: 'category.create', targetType: 'Category', targetId: category.id, data: { name } });
+      return category;
     })
     .catch(duplicateName);
 }
@@ -87,7 +90,9 @@ export async function renameCategory(ctx: Context, input: { id: string; name: st
       const category = await loadForManage(ctx, tx, input.id);
       await lockOrganization(ctx, tx, category.organizationId);
       await assertNameFree(tx, category.organizationId, name, category.id);
-      return tx.category.update({ where: { id: category.id }, data: { name } });
+      const renamed = await tx.category.update({ where: { id: category.id }, data: { name } });
+      await appendAudit(tx, ctx, { organizationId: category.organizationId, action: 'category.rename', targetType: 'Category', targetId: category.id, data: { from: category.name, to: name } });
+      return renamed;
     })
     .catch(duplicateName);
 }
@@ -121,6 +126,13 @@ export async function deleteCategory(ctx: Context, input: { id: string; reassign
       if (inUse > 0) throw new CategoryInUseError(inUse);
     }
     await tx.category.delete({ where: { id: category.id } });
+    await appendAudit(tx, ctx, {
+      organizationId: category.organizationId,
+      action: 'category.delete',
+      targetType: 'Category',
+      targetId: category.id,
+      data: { name: category.name, reassignedTo: target?.id ?? null, reassignedCredentialCount },
+    });
     return { category, reassignedCredentialCount };
   }).catch(async (error: unknown) => {
     // A credential written into the category after the count (credential writes do not take the lock).

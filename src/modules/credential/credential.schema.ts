@@ -20,6 +20,7 @@ import type { Context } from '../../context.ts';
 import {
   ACCESS_SURFACES,
   AccessRequestRequiredError,
+  CredentialArchivedError,
   FieldNotAvailableError,
   REVEAL_FIELDS,
   SecretUnavailableError,
@@ -351,6 +352,12 @@ builder.objectType(SecretUnavailableError, {
   interfaces: [ErrorInterface],
 });
 
+builder.objectType(CredentialArchivedError, {
+  name: 'CredentialArchivedError',
+  description: 'The credential is archived: its secrets are kept but not released. Restore it first (restoreCredential).',
+  interfaces: [ErrorInterface],
+});
+
 builder.objectType(FieldNotAvailableError, {
   name: 'FieldNotAvailableError',
   description: 'The credential has no such field, version or key.',
@@ -587,7 +594,7 @@ builder.mutationFields((t) => ({
       'Reveals one secret field. Authorised, decrypted and recorded (access record + audit entry) in one transaction: if the record cannot be written, nothing is revealed. AUDITOR never reveals; restricted credentials need an available access request. Reveals, reported accesses and exports with secrets share a per-minute budget per user or API key (RateLimitedError).',
     authScopes: { can: 'credential:reveal' },
     type: RevealCredentialPayload,
-    errors: { types: [AccessRequestRequiredError, FieldNotAvailableError, RateLimitedError, SecretUnavailableError, StepUpRequiredError, ValidationError] },
+    errors: { types: [AccessRequestRequiredError, CredentialArchivedError, FieldNotAvailableError, RateLimitedError, SecretUnavailableError, StepUpRequiredError, ValidationError] },
     args: { input: t.arg({ type: RevealCredentialInput, required: true }) },
     resolve: (_root, { input }, ctx) => revealCredential(ctx, { ...input, id: String(input.id), keyId: input.keyId == null ? null : String(input.keyId) }),
   }),
@@ -595,7 +602,7 @@ builder.mutationFields((t) => ({
     description: 'Records a client-side use of a secret (copy to clipboard, autofill, PDF export, print). Counts against the same per-minute budget as revealCredential.',
     authScopes: { can: 'credential:reveal' },
     type: RecordCredentialAccessPayload,
-    errors: { types: [AccessRequestRequiredError, FieldNotAvailableError, RateLimitedError, StepUpRequiredError, ValidationError] },
+    errors: { types: [AccessRequestRequiredError, CredentialArchivedError, FieldNotAvailableError, RateLimitedError, StepUpRequiredError, ValidationError] },
     args: { input: t.arg({ type: RecordCredentialAccessInput, required: true }) },
     resolve: (_root, { input }, ctx) => recordCredentialAccess(ctx, { ...input, id: String(input.id) }),
   }),

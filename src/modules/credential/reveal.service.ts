@@ -52,6 +52,14 @@ export class SecretUnavailableError extends DomainError {
   }
 }
 
+/** Archived credentials keep their secrets but release none: restore the credential first (an audited change). */
+export class CredentialArchivedError extends DomainError {
+  override name = 'CredentialArchivedError';
+  constructor() {
+    super('This credential is archived: restore it before revealing or using its secret.');
+  }
+}
+
 /** The credential has no such field (e.g. no OTP configured), or no such version or key. */
 export class FieldNotAvailableError extends DomainError {
   override name = 'FieldNotAvailableError';
@@ -77,6 +85,7 @@ const RELEASED_AS: Record<RevealField, ReleasableField | null> = {
  */
 export async function assertMayReveal(ctx: Context, tx: TxClient, credential: Credential, field: RevealField, version: number): Promise<void> {
   ctx.policy.assert('credential:reveal', { organizationId: credential.organizationId });
+  if (credential.archivedAt) throw new CredentialArchivedError();
   if (!credential.restricted) return;
   const released = RELEASED_AS[field];
   if (released === null) throw new FieldNotAvailableError('The OTP seed of a restricted credential is never released; reveal the current code.');

@@ -1,3 +1,4 @@
+import { appendAudit } from '../audit/audit.chain.ts';
 import { z } from 'zod';
 import type { Context } from '../../context.ts';
 import type { TxClient } from '../../db/client.ts';
@@ -155,7 +156,9 @@ export async function createFolder(ctx: Context, input: { organizationId: string
     const tree = await loadTree(tx, organizationId);
     const parentId = input.parentId == null ? null : sameOrganizationFolder(tree, input.parentId).id;
     assertNameFree(tree, parentId, name, null);
-    return tx.folder.create({ data: { organizationId, parentId, name, createdAt: ctx.clock.now() } });
+    const folder = await tx.folder.create({ data: { organizationId, parentId, name, createdAt: ctx.clock.now() } });
+    await appendAudit(tx, ctx, { organizationId, action: 'folder.create', targetType: 'Folder', targetId: folder.id, data: { name, parentId } });
+    return folder;
   });
 }
 
@@ -166,7 +169,9 @@ export async function renameFolder(ctx: Context, input: { id: string; name: stri
     await lockOrganization(ctx, tx, folder.organizationId);
     const tree = await loadTree(tx, folder.organizationId);
     assertNameFree(tree, lockedLink(tree, folder).parentId, name, folder.id);
-    return tx.folder.update({ where: { id: folder.id }, data: { name } });
+    const renamed = await tx.folder.update({ where: { id: folder.id }, data: { name } });
+    await appendAudit(tx, ctx, { organizationId: folder.organizationId, action: 'folder.rename', targetType: 'Folder', targetId: folder.id, data: { from: folder.name, to: name } });
+    return renamed;
   });
 }
 
@@ -183,7 +188,9 @@ export async function moveFolder(ctx: Context, input: { id: string; parentId?: s
     }
     if (current.parentId === parentId) return folder;
     assertNameFree(tree, parentId, current.name, folder.id, 'parentId');
-    return tx.folder.update({ where: { id: folder.id }, data: { parentId } });
+    const moved = await tx.folder.update({ where: { id: folder.id }, data: { parentId } });
+    await appendAudit(tx, ctx, { organizationId: folder.organizationId, action: 'folder.move', targetType: 'Folder', targetId: folder.id, data: { from: current.parentId, to: parentId } });
+    return moved;
   });
 }
 
@@ -227,6 +234,13 @@ export async function deleteFolder(ctx: Context, input: { id: string; moveConten
         movedCredentialCount = (await tx.credential.updateMany({ where: { folderId: folder.id }, data: { folderId: target.id } })).count;
       }
       await tx.folder.delete({ where: { id: folder.id } });
+      await appendAudit(tx, ctx, {
+        organizationId: folder.organizationId,
+        action: 'folder.delete',
+        targetType: 'Folder',
+        targetId: folder.id,
+        data: { name: folder.name, movedTo: target?.id ?? null, movedFolderCount, movedCredentialCount },
+      });
       return { folder, movedTo: target, movedFolderCount, movedCredentialCount };
     });
   } catch (error) {

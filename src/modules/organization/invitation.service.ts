@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Context } from '../../context.ts';
+import type { AppDeps, Context } from '../../context.ts';
+import { anonymousPolicy } from '../../policy/policy.ts';
 import { isUniqueViolation, type TxClient } from '../../db/client.ts';
 import { AlreadyExistsError, DomainError, ForbiddenError } from '../../lib/errors.ts';
 import { localId } from '../../lib/ids.ts';
@@ -211,6 +212,32 @@ export async function acceptInvitationWithToken(ctx: Context, input: { token: st
         data: { email: invitation.email, via: 'invitation', invitationId: invitation.id, organizationId: invitation.organizationId },
       });
       return consume(ctx, tx, invitation, userId, true);
+    }),
+  );
+}
+
+/**
+ * For operators and test fixtures only (not exposed over GraphQL): creates a brand-new account directly in an
+ * organization, as an ADMIN's invitation accepted with a token would, with one `member.add` entry acted by that
+ * ADMIN. Refuses an email that already has an account — attaching existing accounts always takes their consent.
+ */
+export async function provisionNewMember(
+  deps: AppDeps,
+  input: { organizationId: string; email: string; name: string; password: string; role: Role; byUserId: string },
+): Promise<Membership> {
+  const passwordHash = await hashPassword(input.password);
+  return principalsChanged(deps, () =>
+    deps.db.$transaction(async (tx) => {
+      const user = await tx.user.create({ data: { email: input.email.toLowerCase(), name: input.name, passwordHash } });
+      const membership = await tx.membership.create({ data: { organizationId: input.organizationId, userId: user.id, role: input.role } });
+      await appendAudit(tx, { policy: anonymousPolicy(), clock: deps.clock, actor: { userId: input.byUserId, apiKeyId: null } }, {
+        organizationId: input.organizationId,
+        action: 'member.add',
+        targetType: 'Membership',
+        targetId: membership.id,
+        data: { userId: user.id, email: user.email, role: input.role, newUser: true },
+      });
+      return membership;
     }),
   );
 }
