@@ -141,6 +141,7 @@
       "BootstrapNotAllowedError",
       "CategoryInUseError",
       "ConflictError",
+      "CredentialArchivedError",
       "CredentialHasOpenRequestsError",
       "FieldNotAvailableError",
       "FolderNotEmptyError",
@@ -189,6 +190,7 @@
     ],
     "RecordCredentialAccessResult": [
       "AccessRequestRequiredError",
+      "CredentialArchivedError",
       "FieldNotAvailableError",
       "RateLimitedError",
       "RecordCredentialAccessPayload",
@@ -247,6 +249,7 @@
     ],
     "RevealCredentialResult": [
       "AccessRequestRequiredError",
+      "CredentialArchivedError",
       "FieldNotAvailableError",
       "RateLimitedError",
       "RevealCredentialPayload",
@@ -459,6 +462,7 @@
       "BootstrapNotAllowedError",
       "CategoryInUseError",
       "ConflictError",
+      "CredentialArchivedError",
       "CredentialHasOpenRequestsError",
       "FieldNotAvailableError",
       "FolderNotEmptyError",
@@ -507,6 +511,7 @@
     ],
     "RecordCredentialAccessResult": [
       "AccessRequestRequiredError",
+      "CredentialArchivedError",
       "FieldNotAvailableError",
       "RateLimitedError",
       "RecordCredentialAccessPayload",
@@ -565,6 +570,7 @@
     ],
     "RevealCredentialResult": [
       "AccessRequestRequiredError",
+      "CredentialArchivedError",
       "FieldNotAvailableError",
       "RateLimitedError",
       "RevealCredentialPayload",
