@@ -17,14 +17,18 @@ let org: OrgFixture;
 
 const ALLOWED_ORIGIN = 'https://app.example.test';
 
+// The over-limit documents below are sized against a cost limit of 5000 (the default was 5000 until variable page
+// sizes began to count; it is 20000 now): pinned, so these cases keep testing the mechanism, not the default.
+const COST = { QUERY_MAX_COST: '5000' };
+
 beforeAll(async () => {
-  server = await startTestServer();
-  prod = await startTestServer({ shareWith: server, env: { NODE_ENV: 'production' } });
+  server = await startTestServer({ env: COST });
+  prod = await startTestServer({ shareWith: server, env: { ...COST, NODE_ENV: 'production' } });
   strictWs = await startTestServer({
     shareWith: server,
-    env: { WS_CONNECTION_INIT_TIMEOUT_MS: '200', WS_KEEPALIVE_MS: '200', WS_ALLOWED_ORIGINS: `${ALLOWED_ORIGIN}, https://other.example.test` },
+    env: { ...COST, WS_CONNECTION_INIT_TIMEOUT_MS: '200', WS_KEEPALIVE_MS: '200', WS_ALLOWED_ORIGINS: `${ALLOWED_ORIGIN}, https://other.example.test` },
   });
-  persisted = await startTestServer({ shareWith: server, env: { PERSISTED_OPERATIONS: 'only' } });
+  persisted = await startTestServer({ shareWith: server, env: { ...COST, PERSISTED_OPERATIONS: 'only' } });
   org = await createOrg(server, 'limits');
 });
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { Link } from '../lib/router';
 import { useNow } from '../lib/useNow';
 
 const CredentialPageDoc = graphql(`
-  query CredentialPage($id: ID!, $first: Int, $after: String) {
+  query CredentialPage($id: ID!) {
     node(id: $id) {
       __typename
       id
@@ -64,6 +64,19 @@ const CredentialPageDoc = graphql(`
           reasonRequired
           ticketRequired
         }
+        viewerCanSeeAccessRecords
+      }
+    }
+  }
+`);
+
+// Access history is for ADMIN, MANAGER and AUDITOR (anyone else gets FORBIDDEN): read only when the viewer may.
+const AccessHistoryDoc = graphql(`
+  query CredentialAccessHistory($id: ID!, $first: Int, $after: String) {
+    node(id: $id) {
+      __typename
+      id
+      ... on Credential {
         accessRecords(first: $first, after: $after) {
           totalCount
           pageInfo {
@@ -176,12 +189,15 @@ const SECRET_FIELD: Record<Credential['kind'], RevealField> = { PASSWORD: 'PASSW
 
 export function CredentialPage({ id }: { id: string }) {
   const [after, setAfter] = useState<string | null>(null);
-  const q = useQuery(CredentialPageDoc, { id, first: 20, after });
+  const q = useQuery(CredentialPageDoc, { id });
+  const mayReadHistory = q.data?.node?.__typename === 'Credential' && q.data.node.viewerCanSeeAccessRecords;
+  const history = useQuery(AccessHistoryDoc, mayReadHistory ? { id, first: 20, after } : null);
   if (q.error) return <ErrorText error={q.error} />;
   if (!q.data) return <p>Loading…</p>;
   const c = q.data.node;
   if (!c || c.__typename !== 'Credential') return <p role="alert">Not found, or you are not allowed to see it.</p>;
-  const records = c.accessRecords.edges.map((e) => e.node).filter((n) => !!n);
+  const h = history.data?.node?.__typename === 'Credential' ? history.data.node.accessRecords : null;
+  const records = h ? h.edges.map((e) => e.node).filter((n) => !!n) : [];
   return (
     <section aria-labelledby="credential-title" className="credential">
       <p>
@@ -271,7 +287,11 @@ export function CredentialPage({ id }: { id: string }) {
         </table>
       </div>
       <h2>Access history</h2>
-      <p className="muted">{c.accessRecords.totalCount} accesses you may see</p>
+      {!c.viewerCanSeeAccessRecords && <p className="muted">The access history is for administrators, managers and auditors.</p>}
+      {history.error && <ErrorText error={history.error} />}
+      {h && (
+      <>
+      <p className="muted">{h.totalCount} accesses</p>
       <div className="table-wrap" tabIndex={0} role="region" aria-label="Access history">
         <table data-testid="access-history">
           <thead>
@@ -300,10 +320,12 @@ export function CredentialPage({ id }: { id: string }) {
         <button type="button" disabled={after === null} onClick={() => setAfter(null)}>
           Newest
         </button>
-        <button type="button" disabled={!c.accessRecords.pageInfo.hasNextPage} onClick={() => setAfter(c.accessRecords.pageInfo.endCursor ?? null)}>
+        <button type="button" disabled={!h.pageInfo.hasNextPage} onClick={() => setAfter(h.pageInfo.endCursor ?? null)}>
           Older
         </button>
       </nav>
+      </>
+      )}
     </section>
   );
 }
