@@ -77,7 +77,7 @@ export type StartInfo = {
 type ServerContext = { req: IncomingMessage; res: ServerResponse };
 
 /** What the HTTP layer knows about a request, for its log line, its metrics and its context. */
-type RequestInfo = { id: string; operation: string | null; graphql: boolean; errorCodes: string[] };
+type RequestInfo = { id: string; operation: string | null; graphql: boolean; errorCodes: string[]; clientAddress: string | null };
 /**
  * What a graphql-ws connection keeps once connection_init is accepted: its operations' contexts and the shared
  * re-authentication sweep need only this, not the upgrade request (which is let go: bench P5).
@@ -171,13 +171,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     // The last entry is the one the trusted proxy appended; earlier ones are whatever the client sent, and
     // trusting them would let a client pick a new address per request (and dodge per-address limits).
     const forwarded = config.trustProxy ? header(req, 'x-forwarded-for')?.split(',').at(-1)?.trim() : undefined;
-    return (forwarded || req.socket.remoteAddress || null)?.slice(0, 64) ?? null;
+    // req.socket is null once the connection is gone (e.g. a body over the size limit): read it at the start.
+    return (forwarded || req.socket?.remoteAddress || null)?.slice(0, 64) ?? null;
   };
   // Without TRUST_PROXY, a proxy on this host makes every client look local: a forwarding header says so.
   const fromLoopback = (req: IncomingMessage): boolean =>
     config.trustProxy
       ? isLoopbackAddress(clientAddress(req))
-      : isLoopbackAddress(req.socket.remoteAddress) && !PROXY_HEADERS.some((h) => req.headers[h] !== undefined);
+      : isLoopbackAddress(req.socket?.remoteAddress ?? null) && !PROXY_HEADERS.some((h) => req.headers[h] !== undefined);
   // A caller's (or proxy's) x-request-id is kept when it is a plain token, so logs correlate across services.
   const requestId = (req: IncomingMessage): string => {
     const given = header(req, 'x-request-id');
@@ -287,7 +288,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const server: Server = createServer(async (req, res) => {
     const started = performance.now();
     const path = req.url?.split('?')[0] ?? '';
-    const info: RequestInfo = { id: requestId(req), operation: null, graphql: path === GRAPHQL_PATH, errorCodes: [] };
+    const info: RequestInfo = { id: requestId(req), operation: null, graphql: path === GRAPHQL_PATH, errorCodes: [], clientAddress: clientAddress(req) };
     requests.set(req, info);
     res.setHeader('x-request-id', info.id);
     logger.debug({ requestId: info.id, method: req.method, path }, 'request started');
@@ -309,7 +310,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           ...(info.errorCodes.length > 0 ? { errors: info.errorCodes } : {}),
           status: res.statusCode,
           ms: Math.round(ms),
-          clientAddress: clientAddress(req),
+          clientAddress: info.clientAddress,
         },
         'request',
       );
