@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { statSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { formatPrismaCursor } from '@pothos/plugin-prisma';
+import { encodeKeysetCursor } from '../src/lib/keyset.ts';
+import { credentialKeysetOrder } from '../src/modules/credential/credential.query.ts';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -57,13 +58,13 @@ async function databaseSize(db: BenchDb): Promise<number> {
   }
 }
 
-/** Credentials' local ids at given positions of the list's order (name, then id), read once, outside the measure. */
-async function idsInNameOrder(db: BenchDb, positions: number[]): Promise<string[]> {
-  const sql = `SELECT "id" FROM "Credential" WHERE "archivedAt" IS NULL ORDER BY "name", "id" LIMIT 1 OFFSET `;
+/** Credentials at given positions of the list's order (name, then id), read once, outside the measure. */
+async function rowsInNameOrder(db: BenchDb, positions: number[]): Promise<{ id: string; name: string }[]> {
+  const sql = `SELECT "id", "name" FROM "Credential" WHERE "archivedAt" IS NULL ORDER BY "name", "id" LIMIT 1 OFFSET `;
   if (db.kind === 'sqlite') {
     const d = new Database(db.url.slice('file:'.length), { readonly: true });
     try {
-      return positions.map((p) => (d.prepare(sql + p).get() as { id: string }).id);
+      return positions.map((p) => d.prepare(sql + p).get() as { id: string; name: string });
     } finally {
       d.close();
     }
@@ -71,8 +72,8 @@ async function idsInNameOrder(db: BenchDb, positions: number[]): Promise<string[
   const c = new pg.Client({ connectionString: db.url });
   await c.connect();
   try {
-    const out: string[] = [];
-    for (const p of positions) out.push((await c.query(sql + p)).rows[0].id);
+    const out: { id: string; name: string }[] = [];
+    for (const p of positions) out.push((await c.query(sql + p)).rows[0]);
     return out;
   } finally {
     await c.end();
@@ -98,7 +99,7 @@ async function install(kind: DbKind, label: string, target: BulkTarget): Promise
         `bulk ${bulk.credentialsAdded.toLocaleString('en')} credentials + ${bulk.auditRowsAdded.toLocaleString('en')} audit rows in ${fmt(bulk.seconds)} s ` +
         `(${fmt((bulk.credentialsAdded * 3 + bulk.auditRowsAdded) / bulk.seconds / 1000, 0)} k rows/s), database ${fmt(size / 2 ** 30, 2)} GiB`,
     );
-    const middle = await idsInNameOrder(db, PAGE_POSITIONS.map((p) => Math.floor(p * target.credentials)));
+    const middle = await rowsInNameOrder(db, PAGE_POSITIONS.map((p) => Math.floor(p * target.credentials)));
     server = await startServer('src/main.ts', env);
     const reveals = Array.from({ length: REVEAL_TARGETS }, () => bulk.credentialIds[Math.floor(Math.random() * bulk.credentialIds.length)]);
     return {
@@ -108,7 +109,8 @@ async function install(kind: DbKind, label: string, target: BulkTarget): Promise
       token: seeded.token,
       orgId: seeded.orgId,
       listFirst: JSON.stringify({ query: LIST, variables: { org: seeded.orgId } }),
-      listMiddle: middle.map((id) => JSON.stringify({ query: LIST_AFTER, variables: { org: seeded.orgId, after: formatPrismaCursor({ id }, 'id') } })),
+      // The list's own keyset cursors (sort value and id), as the server hands them out.
+      listMiddle: middle.map((row) => JSON.stringify({ query: LIST_AFTER, variables: { org: seeded.orgId, after: encodeKeysetCursor(credentialKeysetOrder(null), row) } })),
       reveals: reveals.map((id) => JSON.stringify({ query: REVEAL, variables: { id: encodeGlobalID('Credential', id) } })),
     };
   } catch (error) {
