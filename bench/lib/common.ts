@@ -16,6 +16,9 @@ export const serverEnv = (db: BenchDb, masterKey: string): Record<string, string
   RATE_LIMIT_REVEAL_PER_MINUTE: '0',
   RATE_LIMIT_SIGNIN_PER_ADDRESS: '0',
   RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: '0',
+  // P4/P5/P7 hold thousands of subscriptions over a few sessions of one user.
+  WS_MAX_SOCKETS_PER_PRINCIPAL: '100000',
+  WS_MAX_OPERATIONS_PER_SOCKET: '10000',
   WORKFLOW_POLL_INTERVAL_MS: '0',
 });
 
