@@ -161,6 +161,30 @@ describe('TOTP as a second factor', () => {
 
 const decodeUser = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1];
 
+describe('enrollment under concurrency', () => {
+  it('answers every one of many racing enrollments with a seed, and the last confirmed one wins', async () => {
+    const org = await createOrg(server, 'mfa-race');
+    const racer = await addMember(server, org, 'MEMBER');
+    // Written as create-then-update, a racing enrollment deleted the new row between the two: "Unexpected error."
+    const started = await Promise.all(Array.from({ length: 12 }, () => server.gql(ENROLL, {}, { token: racer.token })));
+    for (const answer of started) {
+      expect(answer.errors, JSON.stringify(answer)).toBeUndefined();
+      expect(answer.data.enrollTotp.secret).toMatch(/^[A-Z2-7]{32}$/);
+    }
+    // Confirming races too: every answer is typed, and at most one TOTP factor is left.
+    const confirms = await Promise.all(
+      started.map(({ data }) => server.gql(CONFIRM, { input: { factorId: data.enrollTotp.factorId, code: code(data.enrollTotp.secret) } }, { token: racer.token })),
+    );
+    for (const answer of confirms) {
+      expect(answer.errors, JSON.stringify(answer)).toBeUndefined();
+      expect(['ConfirmTotpPayload', 'ValidationError', 'InvalidSecondFactorError', 'RateLimitedError']).toContain(answer.data.confirmTotp.__typename);
+    }
+    const status = await server.gql(STATUS, {}, { token: racer.token });
+    expect(status.errors).toBeUndefined();
+    expect(status.data.secondFactors.factors.filter((f: { kind: string }) => f.kind === 'TOTP').length).toBeLessThanOrEqual(1);
+  });
+});
+
 describe('organization requireMfa', () => {
   it('lets a member without a factor only enroll, and everything else answers MFA_ENROLLMENT_REQUIRED', async () => {
     const org = await createOrg(server, 'require');

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Context } from '../../context.ts';
 import type { TxClient } from '../../db/client.ts';
@@ -172,11 +172,19 @@ export async function enrollTotp(ctx: Context) {
   ctx.policy.assert('mfa:manage', { userId });
   const user = await ctx.db.user.findUniqueOrThrow({ where: { id: userId }, select: { email: true } });
   const secret = base32Encode(randomBytes(20));
+  // The id is chosen here so the seed is sealed before the row exists: the row is written once, whole. (Written as
+  // create-then-update, a second enrollment racing this one deleted the new row between the two statements.)
+  const factorId = randomUUID();
+  const sealed = ctx.keyring.sealForInstallation(secret, userFactorLabel(factorId));
   // One pending enrollment at a time: a new one replaces an unconfirmed one.
-  await ctx.db.userFactor.deleteMany({ where: { userId, kind: 'TOTP', confirmedAt: null } });
-  const factor = await ctx.db.userFactor.create({ data: { userId, kind: 'TOTP', name: 'Authenticator app' } });
-  const sealed = ctx.keyring.sealForInstallation(secret, userFactorLabel(factor.id));
-  await ctx.db.userFactor.update({ where: { id: factor.id }, data: { sealedSecret: sealed.sealed, masterKeyId: sealed.masterKeyId } });
+  await ctx.db.$transaction([
+    ctx.db.userFactor.deleteMany({ where: { userId, kind: 'TOTP', confirmedAt: null } }),
+    ctx.db.userFactor.create({
+      data: { id: factorId, userId, kind: 'TOTP', name: 'Authenticator app', sealedSecret: sealed.sealed, masterKeyId: sealed.masterKeyId },
+      select: { id: true },
+    }),
+  ]);
+  const factor = { id: factorId };
   const label = encodeURIComponent(`${ISSUER}:${user.email}`);
   const uri = `otpauth://totp/${label}?secret=${secret}&issuer=${ISSUER}&algorithm=SHA1&digits=${TOTP_DIGITS}&period=${TOTP_PERIOD_S}`;
   return { factorId: factor.id, secret, uri };
@@ -212,9 +220,13 @@ export async function confirmTotp(ctx: Context, input: { factorId: string; code:
   const hadCodes = (await ctx.db.recoveryCode.count({ where: { userId, usedAt: null } })) > 0;
   await principalsChanged(ctx, () =>
     ctx.db.$transaction(async (tx) => {
-      await tx.userFactor.deleteMany({ where: { userId, kind: 'TOTP', id: { not: factor.id } } });
-      await tx.userFactor.update({ where: { id: factor.id }, data: { confirmedAt: now, lastUsedStep: step, lastUsedAt: now } });
+      // The user's row first: it is the lock that orders two confirmations of one user (each deletes the other's
+      // factor; taken in the other order they deadlocked on PostgreSQL). Then a conditional update: an enrollment
+      // that replaced or confirmed this pending one meanwhile makes this confirmation a typed refusal.
       await tx.user.update({ where: { id: userId }, data: { mfaEnabled: true } });
+      const confirmed = await tx.userFactor.updateMany({ where: { id: factor.id, userId, confirmedAt: null }, data: { confirmedAt: now, lastUsedStep: step, lastUsedAt: now } });
+      if (confirmed.count !== 1) throw ValidationError.field('input.factorId', 'no pending enrollment with this id; start again with enrollTotp');
+      await tx.userFactor.deleteMany({ where: { userId, kind: 'TOTP', id: { not: factor.id } } });
       await tx.session.update({ where: { id: sessionId }, data: { factorVerifiedAt: now } });
       await appendAudit(tx, ctx, { organizationId: null, action: 'mfa.totp_enrolled', targetType: 'User', targetId: userId, data: { factorId: factor.id } });
     }),
