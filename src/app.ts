@@ -30,6 +30,7 @@ import { lazily, PersistedQueryStore, resolveAutomaticPersisted, resolvePersiste
 import * as metrics from './lib/metrics.ts';
 import { createWebHandler } from './web.ts';
 import { graphiqlOptions, renderGraphiQL } from './graphql/graphiql.ts';
+import { RefusalAuditor, refusalAuditPlugin } from './modules/audit/refusals.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -211,6 +212,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     cors: corsOptions(config),
     plugins: [
       ...surfacePlugins(config, persisted, apq),
+      // Refused actions (FORBIDDEN answers, restricted reveals without a request) are audited, bounded per caller.
+      refusalAuditPlugin(new RefusalAuditor(db, logger)),
       {
         // What an operation appended to the audit log is announced once it is over (its transactions ended).
         onExecute: ({ args }: { args: ExecutionArgs }) => ({ onExecuteDone: () => announceAppended(args.contextValue as Context) }),

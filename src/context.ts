@@ -12,6 +12,7 @@ import { Policy } from './policy/policy.ts';
 import { authenticate, limitAuthFailures } from './modules/auth/auth.service.ts';
 import type { PrincipalCache } from './modules/auth/principalCache.ts';
 import type { InstallationState } from './modules/auth/installation.ts';
+import type { AuditEntry } from './modules/audit/audit.chain.ts';
 
 /** What the app is made of; built once by app.ts. */
 export type AppDeps = {
@@ -49,6 +50,8 @@ export type Context = AppDeps & {
   request: RequestMeta;
   /** Audit chains this request appended to; announced (`audit.appended`) after the operation finished. */
   auditTouched: Set<string | null>;
+  /** Refusals this request's services noted for the audit log (RefusalAuditor writes them after the operation). */
+  refusals: AuditEntry[];
   /** The caller's policy as of now, from the same credentials (live subscriptions re-check every delivery). */
   reauthenticate(): Promise<Policy>;
   /** For WebSocket operations: closes the connection (e.g. a session that ended, a consumer that stalls). */
@@ -82,6 +85,7 @@ export async function createContext(
     policy: new Policy(principal),
     request: { requestId: meta.requestId ?? randomUUID(), clientAddress: meta.clientAddress, userAgent: meta.userAgent, fromLoopback: meta.fromLoopback ?? false },
     auditTouched: new Set(),
+    refusals: [],
     // A method rather than an arrow property: tsx's keepNames would rename the arrow, turning it into a
     // dictionary-mode function that every idle subscription's context keeps (bench P5).
     async reauthenticate() {

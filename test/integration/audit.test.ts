@@ -322,6 +322,76 @@ describe('audit log: what is recorded', () => {
   });
 });
 
+describe('audit log: refused actions', () => {
+  /** Refusals are written after the answer (it never waits for them): read until they are there. */
+  async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+    for (let i = 0; ; i++) {
+      const value = await read();
+      if (done(value) || i >= 100) return value;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  const refusedBy = (userId: string) =>
+    db().auditEvent.findMany({ where: { chain: SYSTEM_CHAIN, action: 'access.refused', actorUserId: localOf(userId) }, orderBy: { seq: 'asc' } });
+
+  it('records a FORBIDDEN answer to a signed-in caller on the system chain: who, what, from where; never for anonymous callers', async () => {
+    const home = await createOrg(server, 'refused-home');
+    const other = await createOrg(server, 'refused-other');
+    const prober = await addMember(server, home, 'MEMBER');
+    const foreign = await createCredential(other, other.admin, 'Foreign domain admin');
+    const before = await db().auditEvent.count({ where: { chain: SYSTEM_CHAIN, action: 'access.refused' } });
+
+    const refused = await server.gql(REVEAL, { input: { id: foreign, field: 'PASSWORD' } }, prober);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const anonymous = await server.gql(REVEAL, { input: { id: foreign, field: 'PASSWORD' } });
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+
+    const entries = await eventually(() => refusedBy(prober.userId), (e) => e.length >= 1);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ organizationId: null, actorUserId: localOf(prober.userId) });
+    expect(JSON.parse(entries[0].data)).toMatchObject({ operation: 'Reveal', paths: ['revealCredential'], count: 1, clientAddress: expect.any(String) });
+    // Nothing about the foreign organization's chain, and the anonymous attempt wrote nothing.
+    expect(await db().auditEvent.count({ where: { organizationId: localOf(other.orgId), actorUserId: localOf(prober.userId) } })).toBe(0);
+    expect(await db().auditEvent.count({ where: { chain: SYSTEM_CHAIN, action: 'access.refused' } })).toBe(before + 1);
+    expect(await verifyChain(db(), SYSTEM_CHAIN)).toMatchObject({ ok: true });
+  });
+
+  it('records a restricted reveal without an open request in the organization’s own chain', async () => {
+    const org = await createOrg(server, 'refused-restricted');
+    const member = await addMember(server, org, 'MEMBER');
+    const res = await server.gql(CREATE_CREDENTIAL, { input: { organizationId: org.orgId, kind: 'PASSWORD', name: 'Vaulted', password: SECRET, restricted: true } }, org.admin);
+    const credentialId = res.data.createCredential.credential.id as string;
+    const answer = await server.gql(REVEAL, { input: { id: credentialId, field: 'PASSWORD' } }, member);
+    expect(answer.data.revealCredential.__typename).toBe('AccessRequestRequiredError');
+    const log = await eventually(() => allEvents(org), (l) => l.some((e) => e.action === 'credential.reveal_refused'));
+    const entry = log.find((e) => e.action === 'credential.reveal_refused');
+    expect(entry).toMatchObject({ actorId: member.userId, targetType: 'Credential', targetId: credentialId });
+    expect(JSON.parse(entry!.data)).toMatchObject({ field: 'PASSWORD', reason: 'no open access request' });
+    expect(JSON.stringify(log)).not.toContain(SECRET);
+    expect(await verify(org)).toMatchObject({ ok: true });
+  });
+
+  it('writes at most ten refusals per caller a minute and reports how many it left out on the next one', async () => {
+    const home = await createOrg(server, 'refused-flood');
+    const other = await createOrg(server, 'refused-flood-other');
+    const prober = await addMember(server, home, 'MEMBER');
+    const foreign = await createCredential(other, other.admin, 'Flood target');
+    for (let i = 0; i < 25; i++) {
+      const r = await server.gql(REVEAL, { input: { id: foreign, field: 'PASSWORD' } }, prober);
+      expect(r.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    }
+    const first = await eventually(() => refusedBy(prober.userId), (e) => e.length >= 10);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await refusedBy(prober.userId)).toHaveLength(first.length);
+    expect(first).toHaveLength(10);
+    server.clock.advance(61_000);
+    await server.gql(REVEAL, { input: { id: foreign, field: 'PASSWORD' } }, prober);
+    const after = await eventually(() => refusedBy(prober.userId), (e) => e.length >= 11);
+    expect(after).toHaveLength(11);
+    expect(JSON.parse(after[10].data)).toMatchObject({ suppressed: 15 });
+  });
+});
+
 describe('audit log: reading', () => {
   it('filters by actor, credential, action and time range', async () => {
     const org = await createOrg(server, 'audit-filter');

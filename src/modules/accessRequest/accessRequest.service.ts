@@ -265,6 +265,7 @@ export function systemContext(deps: AppDeps): Context {
     policy: anonymousPolicy(),
     request: { requestId: 'scheduler', clientAddress: null, userAgent: null },
     auditTouched: new Set(),
+    refusals: [],
     reauthenticate: async () => anonymousPolicy(),
   };
 }

@@ -90,7 +90,11 @@ export async function assertMayReveal(ctx: Context, tx: TxClient, credential: Cr
   const released = RELEASED_AS[field];
   if (released === null) throw new FieldNotAvailableError('The OTP seed of a restricted credential is never released; reveal the current code.');
   const request = await releasingRequest(ctx, tx, credential, released);
-  if (!request) throw new AccessRequestRequiredError(credential.id);
+  if (!request) {
+    // Audited as a refusal in the credential's organization (its admins and auditors read it), after the operation.
+    ctx.refusals.push({ organizationId: credential.organizationId, action: 'credential.reveal_refused', targetType: 'Credential', targetId: credential.id, data: { field, reason: 'no open access request' } });
+    throw new AccessRequestRequiredError(credential.id);
+  }
   if (version !== credential.currentVersion) throw new FieldNotAvailableError('An access request releases the current version only.');
   await assertStepUp(ctx, credential.organizationId, tx);
 }
