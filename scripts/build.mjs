@@ -57,7 +57,7 @@ await esbuild.build({
   bundle: true,
   platform: 'node',
   format: 'esm',
-  target: 'node20.18',
+  target: 'node20.19',
   external: EXTERNAL,
   // Bundled CommonJS packages call require() for Node's built-ins; an ES module has none of its own.
   banner: { js: "import { createRequire as __vaultgateRequire } from 'node:module'; const require = __vaultgateRequire(import.meta.url);" },
