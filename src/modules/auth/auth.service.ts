@@ -46,7 +46,7 @@ export async function authenticate(
         throw new UnauthenticatedError();
       }
       if (!session.lastUsedAt || now.getTime() - session.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-        await deps.db.session.update({ where: { id: session.id }, data: { lastUsedAt: now } });
+        await deps.db.session.updateMany({ where: { id: session.id }, data: { lastUsedAt: now } });
       }
       const memberships = new Map(session.user.memberships.map((m) => [m.organizationId, m.role as Role]));
       // Only a user without a second factor needs to know whether an organization of theirs requires one.
@@ -74,7 +74,7 @@ export async function authenticate(
       const key = await deps.db.apiKey.findUnique({ where: { keyHash } });
       if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= now)) throw new UnauthenticatedError();
       if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-        await deps.db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } });
+        await deps.db.apiKey.updateMany({ where: { id: key.id }, data: { lastUsedAt: now } });
       }
       const principal: Principal = { kind: 'apiKey', apiKeyId: key.id, organizationId: key.organizationId, role: key.role as Role };
       return { principal, expiresAt: key.expiresAt?.getTime() ?? null };
