@@ -129,6 +129,16 @@ export async function requestAccess(s: TestServer, w: World, input: Record<strin
 }
 
 /** Everything the organization owns that an action could change, straight from the database. */
+/** What audits a refused action (src/modules/audit/refusals.ts). */
+export const REFUSAL_ACTIONS = ['access.refused', 'credential.reveal_refused'];
+
+/** Since `before` (a chain head), the chain gained refusal entries only. */
+export async function expectOnlyRefusalsSince(s: TestServer, chain: string, before: { seq: number } | null) {
+  const added = await s.app.deps.db.auditEvent.findMany({ where: { chain, seq: { gt: before?.seq ?? 0 } }, select: { action: true } });
+  expect(added.map((e) => e.action).filter((a) => !REFUSAL_ACTIONS.includes(a))).toEqual([]);
+  return added.length;
+}
+
 export async function snapshotOrg(s: TestServer, orgGlobalId: string) {
   const db = s.app.deps.db;
   const organizationId = localOf(orgGlobalId);
@@ -143,8 +153,9 @@ export async function snapshotOrg(s: TestServer, orgGlobalId: string) {
       credentials: await db.credential.findMany({ where: { organizationId }, orderBy: { id: 'asc' } }),
       secrets: await db.secretValue.findMany({ where: { credential: { organizationId } }, orderBy: { id: 'asc' } }),
       accessRecords: await db.accessRecord.findMany({ where: { organizationId }, orderBy: { id: 'asc' } }),
-      audit: await db.auditEvent.findMany({ where: { chain: organizationId }, orderBy: { seq: 'asc' } }),
-      head: await db.auditHead.findUnique({ where: { chain: organizationId } }),
+      // Refused actions are audited (docs/audit.md): a refusal adds its own entry and moves the head, and changes
+      // nothing else. Everything but those entries must stay as it was.
+      audit: await db.auditEvent.findMany({ where: { chain: organizationId, action: { notIn: REFUSAL_ACTIONS } }, orderBy: { seq: 'asc' } }),
       memberships: await db.membership.findMany({ where: { organizationId }, orderBy: { id: 'asc' } }),
     }),
   );
