@@ -5,7 +5,7 @@
 // hundreds of node_modules files, which is most of the start-up time. Packages that cannot be bundled stay
 // external and load from node_modules: native addons, and Prisma's runtime (it imports its query-compiler
 // wasm by path).
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,26 +47,35 @@ try {
 // node_modules rather than parsed at every start.
 export const EXTERNAL = ['better-sqlite3', 'argon2', 'pg-native', '@prisma/client', '@prisma/client/*', '@graphql-yoga/render-graphiql', 'nodemailer'];
 
+// Built beside dist/ and then renamed into it file by file (each rename is atomic): a server or CLI starting from
+// dist/ while a build runs (npm start's prestart, the tests' children) reads the old bundle or the new one, never
+// a half-written or missing file.
 const outdir = join(root, 'dist');
-rmSync(outdir, { recursive: true, force: true });
+const staging = mkdtempSync(join(root, '.dist-build-'));
 const started = performance.now();
-await esbuild.build({
-  absWorkingDir: root,
-  entryPoints: { main: 'src/main.ts', cli: 'src/cli.ts' },
-  outdir,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20.19',
-  external: EXTERNAL,
-  // Bundled CommonJS packages call require() for Node's built-ins; an ES module has none of its own.
-  banner: { js: "import { createRequire as __vaultgateRequire } from 'node:module'; const require = __vaultgateRequire(import.meta.url);" },
-  // Less text for V8 to parse at every start; names are kept so stack traces in logs still read.
-  minifyWhitespace: true,
-  minifySyntax: true,
-  keepNames: true,
-  sourcemap: 'linked',
-  legalComments: 'linked',
-  logLevel: 'warning',
-});
+try {
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: { main: 'src/main.ts', cli: 'src/cli.ts' },
+    outdir: staging,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20.19',
+    external: EXTERNAL,
+    // Bundled CommonJS packages call require() for Node's built-ins; an ES module has none of its own.
+    banner: { js: "import { createRequire as __vaultgateRequire } from 'node:module'; const require = __vaultgateRequire(import.meta.url);" },
+    // Less text for V8 to parse at every start; names are kept so stack traces in logs still read.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+    sourcemap: 'linked',
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
+  mkdirSync(outdir, { recursive: true });
+  for (const file of readdirSync(staging)) renameSync(join(staging, file), join(outdir, file));
+} finally {
+  rmSync(staging, { recursive: true, force: true });
+}
 console.log(`vaultgate: built dist/ (server and CLI) in ${Math.round(performance.now() - started)} ms`);

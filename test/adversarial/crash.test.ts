@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { builtEntry } from '../support/process.ts';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { verifyChain } from '../../src/modules/audit/audit.service.ts';
 import { APPROVE, CREATE_CREDENTIAL, ENV, localOf, REVEAL, requestAccess, restrictedWorld, SECRET, type World } from './support.ts';
@@ -45,11 +46,11 @@ function freePort(): Promise<number> {
   });
 }
 
-/** `node --import tsx src/main.ts` on the test database: the real entry point, in a process of its own. */
+/** `node dist/main.js` on the test database: the real entry point, in a process of its own. */
 async function startChild(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const port = await freePort();
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [builtEntry('main')], {
     env: {
       ...process.env,
       ...ENV,

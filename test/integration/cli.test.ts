@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtEntry } from '../support/process.ts';
 import { createTestDatabase, type TestDb } from '../support/harness.ts';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -18,7 +19,7 @@ afterAll(async () => {
 
 function runCli(args: string[], stdin: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    const child = spawn(process.execPath, [builtEntry('cli'), ...args], {
       env: { ...process.env, NODE_ENV: 'test', PASSWORD_HASH_PROFILE: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'warn', VAULTGATE_MASTER_KEY: MASTER_KEY },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtEntry } from '../support/process.ts';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { createTestDatabase, startTestServer, type TestDb, type TestServer } from '../support/harness.ts';
 import { createOrg, unique, type OrgFixture } from '../support/fixtures.ts';
@@ -559,7 +560,7 @@ describe('keys: npm run vaultgate -- keys …', () => {
   const outputs: string[] = [];
   function runCli(args: string[], keyFile: string): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+      const child = spawn(process.execPath, [builtEntry('cli'), ...args], {
         // No VAULTGATE_MASTER_KEY: the key file is the only source (an empty value counts as unset).
         env: { ...process.env, DATABASE_URL: tdb.url, LOG_LEVEL: 'warn', VAULTGATE_MASTER_KEY: '', VAULTGATE_MASTER_KEY_FILE: keyFile },
         stdio: ['ignore', 'pipe', 'pipe'],

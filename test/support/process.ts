@@ -1,8 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+let built = false;
+/**
+ * The built entry point (`dist/main.js`, `dist/cli.js`: what `npm start` and `npm run vaultgate` run), rebuilt
+ * first when a source is newer (`npm test` builds before vitest starts, so this is normally a no-op). Children
+ * start from it instead of through tsx: the same code, what users run, and ~0.7 s less CPU per child.
+ */
+export function builtEntry(name: 'main' | 'cli'): string {
+  if (!built) {
+    execFileSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    built = true;
+  }
+  return `${REPO_ROOT}dist/${name}.js`;
+}
 
 /** Pids of every descendant of `pid` (Linux /proc), found by walking parent links; bounded by the process table. */
 export function descendants(pid: number): number[] {
