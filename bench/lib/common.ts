@@ -88,7 +88,10 @@ export async function withServers<T>(kind: DbKind, fn: (s: { vg: string; base: s
   const vg = await startServer('src/main.ts', env);
   try {
     const seeded = await seed(vg.url, SIZES.credentials);
-    const base = await startServer('bench/baseline/server.ts', env);
+    // The baseline's like-for-like reveal records the same actor vaultgate does (bench P3).
+    const viewer = await gql(vg.url, `{ viewer { user { id } } }`, {}, seeded.token);
+    const actor = Buffer.from(viewer.viewer.user.id, 'base64').toString('utf8').split(':').slice(1).join(':');
+    const base = await startServer('bench/baseline/server.ts', { ...env, BENCH_ACTOR_USER_ID: actor });
     try {
       return await fn({ vg: vg.url, base: base.url, seeded });
     } finally {
