@@ -63,10 +63,10 @@ export async function seed(url: string, n: number): Promise<Seeded> {
   return { token, orgId: organization.id, credentialIds };
 }
 
-export const row = (label: string, r: LoadResult) => `${label.padEnd(22)} ${fmt(r.rps, 0).padStart(7)} req/s   p50 ${fmt(r.p50, 2).padStart(7)} ms   p99 ${fmt(r.p99, 2).padStart(7)} ms   errors ${r.errors}`;
+export const row = (label: string, r: LoadResult) => `${label.padEnd(28)} ${fmt(r.rps, 0).padStart(7)} req/s   p50 ${fmt(r.p50, 2).padStart(7)} ms   p99 ${fmt(r.p99, 2).padStart(7)} ms   errors ${r.errors}`;
 
 /** Alternating rounds (vaultgate, baseline, vaultgate, …) so drift on a shared machine hits both alike. */
-export async function sideBySide(name: string, a: () => Promise<LoadResult>, b: () => Promise<LoadResult>) {
+export async function sideBySide(name: string, a: () => Promise<LoadResult>, b: () => Promise<LoadResult>, labels: [string, string] = ['vaultgate', 'baseline']) {
   const as: LoadResult[] = [];
   const bs: LoadResult[] = [];
   for (let i = 0; i < SIZES.rounds; i++) {
@@ -76,8 +76,8 @@ export async function sideBySide(name: string, a: () => Promise<LoadResult>, b: 
   const pick = (xs: LoadResult[]) => xs.find((x) => x.rps === median(xs.map((y) => y.rps)))!;
   const va = pick(as);
   const vb = pick(bs);
-  console.log(row(`${name} vaultgate`, va));
-  console.log(row(`${name} baseline`, vb));
+  console.log(row(`${name} ${labels[0]}`, va));
+  console.log(row(`${name} ${labels[1]}`, vb));
   return { vaultgate: va, baseline: vb, ratio: va.rps / vb.rps };
 }
 
