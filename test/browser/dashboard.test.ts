@@ -206,6 +206,21 @@ describe('dashboard in a browser', () => {
     await accessible(admin.page, 'audit');
     await admin.page.click('[data-testid="nav-admin"]');
     await admin.page.waitForSelector('form[aria-label="Create an API key"]');
+    // Policies and workflows are made here too, by keyboard-usable forms, and listed once made.
+    await admin.page.type('[data-testid="policy-name"]', 'Tier 1 from the dashboard');
+    // A policy that covers nothing is refused, and the refusal is shown in words with its field.
+    await admin.page.click('[data-testid="policy-submit"]');
+    await admin.page.waitForFunction(() => document.body.innerText.includes('name at least one credential, folder or category'), { timeout: 20_000 });
+    const category = await admin.page.$eval('[data-testid="policy-categories"] option', (o) => (o as HTMLOptionElement).value);
+    await admin.page.select('[data-testid="policy-categories"]', category);
+    await admin.page.click('[data-testid="policy-submit"]');
+    await admin.page.waitForFunction(() => document.body.innerText.includes('Tier 1 from the dashboard'), { timeout: 20_000 });
+    const policies = await gqlOk(`query($id: ID!) { organization(id: $id) { accessPolicies { name scope { categories { id } } requesters { roles } steps { requiredApprovals approvers { roles } } } } }`, { id: org.orgId }, org.admin.token);
+    expect(policies.accessPolicies).toContainEqual({ name: 'Tier 1 from the dashboard', scope: { categories: [{ id: category }] }, requesters: { roles: ['MEMBER'] }, steps: [{ requiredApprovals: 1, approvers: { roles: ['ADMIN', 'MANAGER'] } }] });
+    await admin.page.type('[data-testid="workflow-name"]', 'Tell the NOC');
+    await admin.page.type('[data-testid="workflow-target"]', 'noc@example.test');
+    await admin.page.click('[data-testid="workflow-submit"]');
+    await admin.page.waitForFunction(() => document.body.innerText.includes('Tell the NOC'), { timeout: 20_000 });
     await accessible(admin.page, 'admin');
 
     // A 390-wide phone: the requests page still works and passes the scan.

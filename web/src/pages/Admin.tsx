@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { graphql } from '../gql';
-import type { Role } from '../gql/graphql';
+import type { Role, WorkflowActionType, WorkflowTrigger } from '../gql/graphql';
 import { ErrorText, type TypedError } from '../components/ErrorText';
 import { ApiError, request, useQuery } from '../lib/api';
 import { when, words } from '../lib/format';
@@ -241,6 +241,116 @@ const AdminCreateFolder = graphql(`
   }
 `);
 
+const AdminCreatePolicy = graphql(`
+  mutation AdminCreatePolicy($input: CreateAccessPolicyInput!) {
+    createAccessPolicy(input: $input) {
+      __typename
+      ... on CreateAccessPolicyPayload {
+        accessPolicy {
+          id
+        }
+      }
+      ... on Error {
+        message
+      }
+      ... on ValidationError {
+        fieldErrors {
+          path
+          message
+        }
+      }
+    }
+  }
+`);
+
+const AdminCreateWorkflow = graphql(`
+  mutation AdminCreateWorkflow($input: CreateWorkflowInput!) {
+    createWorkflow(input: $input) {
+      __typename
+      ... on CreateWorkflowPayload {
+        signingSecret
+        workflow {
+          id
+          name
+        }
+      }
+      ... on Error {
+        message
+      }
+      ... on ValidationError {
+        fieldErrors {
+          path
+          message
+        }
+      }
+    }
+  }
+`);
+
+const AdminSetWorkflowEnabled = graphql(`
+  mutation AdminSetWorkflowEnabled($input: SetWorkflowEnabledInput!) {
+    setWorkflowEnabled(input: $input) {
+      workflow {
+        id
+        enabled
+      }
+    }
+  }
+`);
+
+const TRIGGERS: WorkflowTrigger[] = ['PASSWORD_ACCESS', 'ACCESS_REQUEST_PENDING', 'ACCESS_REQUEST_DECIDED'];
+/** A starting text per trigger (editable); only variables that trigger offers (workflowVariables). */
+const TEMPLATES: Record<WorkflowTrigger, { subject: string; body: string }> = {
+  PASSWORD_ACCESS: { subject: '{{actor.email}} accessed {{credential.name}}', body: '{{actor.email}}: {{surface}} of {{credential.name}} at {{accessedAt}}.' },
+  ACCESS_REQUEST_PENDING: { subject: 'Access request waiting: {{credential.name}}', body: '{{request.requester.email}} asks for {{credential.name}}: {{request.reason}}' },
+  ACCESS_REQUEST_DECIDED: { subject: 'Access request {{request.state}}: {{credential.name}}', body: 'The request of {{request.requester.email}} for {{credential.name}} is {{request.state}}.' },
+};
+const ACTION_TYPES: WorkflowActionType[] = ['EMAIL', 'WEBHOOK', 'SLACK'];
+
+/** What the new-policy form holds; turned into CreateAccessPolicyInput on submit. */
+type PolicyForm = {
+  name: string;
+  folderIds: string[];
+  categoryIds: string[];
+  requesterRoles: Role[];
+  approverRoles: Role[];
+  requiredApprovals: number;
+  defaultDurationMinutes: number;
+  maxDurationMinutes: number;
+  reasonRequired: boolean;
+  ticketRequired: boolean;
+  ticketPattern: string;
+  reviewRequired: boolean;
+};
+const NEW_POLICY: PolicyForm = {
+  name: '',
+  folderIds: [],
+  categoryIds: [],
+  requesterRoles: ['MEMBER'],
+  approverRoles: ['ADMIN', 'MANAGER'],
+  requiredApprovals: 1,
+  defaultDurationMinutes: 60,
+  maxDurationMinutes: 240,
+  reasonRequired: true,
+  ticketRequired: false,
+  ticketPattern: '',
+  reviewRequired: false,
+};
+
+/** Checkboxes for a set of roles (keyboard-usable: each is a labelled checkbox). */
+function RoleChecks({ legend, value, onChange, testId }: { legend: string; value: Role[]; onChange: (v: Role[]) => void; testId: string }) {
+  return (
+    <fieldset data-testid={testId}>
+      <legend>{legend}</legend>
+      {ROLES.map((r) => (
+        <label key={r} className="check">
+          <input type="checkbox" checked={value.includes(r)} onChange={(e) => onChange(e.target.checked ? [...value, r] : value.filter((x) => x !== r))} /> {words(r)}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
 const ROLES: Role[] = ['ADMIN', 'MANAGER', 'MEMBER', 'AUDITOR'];
 type Outcome = TypedError | ApiError | null;
 
@@ -275,6 +385,9 @@ export function AdminPage() {
   const [keyForm, setKeyForm] = useState({ name: '', role: 'MEMBER' as Role });
   const [category, setCategory] = useState('');
   const [folder, setFolder] = useState('');
+  const [policy, setPolicy] = useState<PolicyForm>(NEW_POLICY);
+  const [signing, setSigning] = useState<{ name: string; signingSecret: string } | null>(null);
+  const [workflow, setWorkflow] = useState({ name: '', trigger: 'PASSWORD_ACCESS' as WorkflowTrigger, type: 'EMAIL' as WorkflowActionType, target: '', ...TEMPLATES.PASSWORD_ACCESS });
   const o = settingsQ.data?.organization;
   const members = membersQ.data?.organization?.members.edges ?? [];
   const keys = keysQ.data?.organization?.apiKeys.edges ?? [];
@@ -309,6 +422,48 @@ export function AdminPage() {
       setError(e instanceof ApiError ? e : new ApiError(String(e), null));
     }
   };
+  const createPolicy = async (ev: FormEvent) => {
+    ev.preventDefault();
+    const input = {
+      organizationId: id,
+      name: policy.name,
+      scope: { folderIds: policy.folderIds, categoryIds: policy.categoryIds },
+      requesters: { roles: policy.requesterRoles },
+      // No approvals needed: the policy approves automatically (no steps).
+      steps: policy.requiredApprovals > 0 ? [{ approvers: { roles: policy.approverRoles }, requiredApprovals: policy.requiredApprovals }] : [],
+      defaultDurationMinutes: policy.defaultDurationMinutes,
+      maxDurationMinutes: policy.maxDurationMinutes,
+      reasonRequired: policy.reasonRequired,
+      ticketRequired: policy.ticketRequired,
+      ticketPattern: policy.ticketPattern.trim() || null,
+      reviewRequired: policy.reviewRequired,
+      reviewers: policy.reviewRequired ? { roles: policy.approverRoles } : undefined,
+    };
+    if (await done(await attempt(async () => (await request(AdminCreatePolicy, { input })).createAccessPolicy))) setPolicy(NEW_POLICY);
+  };
+  const createWorkflow = async (ev: FormEvent) => {
+    ev.preventDefault();
+    const target = workflow.target.trim();
+    const action =
+      workflow.type === 'EMAIL'
+        ? { type: workflow.type, recipients: target.split(/[\s,]+/).filter(Boolean).slice(0, 50), subject: workflow.subject, body: workflow.body }
+        : workflow.type === 'SLACK'
+        ? { type: workflow.type, url: target, message: workflow.body }
+        : { type: workflow.type, url: target };
+    const input = { organizationId: id, name: workflow.name, trigger: workflow.trigger, actions: [action] };
+    let created: { name: string; signingSecret: string } | null = null;
+    const outcome = await attempt(async () => {
+      const r = (await request(AdminCreateWorkflow, { input })).createWorkflow;
+      if (r.__typename === 'CreateWorkflowPayload') created = { name: r.workflow.name, signingSecret: r.signingSecret };
+      return r;
+    });
+    if (await done(outcome)) {
+      setWorkflow({ ...workflow, name: '', target: '' });
+      // Webhook receivers check signatures with it; like an API key it is shown once.
+      if (workflow.type === 'WEBHOOK') setSigning(created);
+    }
+  };
+  const multi = (ev: { target: HTMLSelectElement }) => Array.from(ev.target.selectedOptions, (o) => o.value);
   return (
     <section aria-labelledby="admin-title">
       <h1 id="admin-title">Administration</h1>
@@ -469,6 +624,69 @@ export function AdminPage() {
         ))}
       </ul>
 
+      <form className="card stack" onSubmit={createPolicy} aria-label="New access policy" data-testid="policy-form">
+        <h3>New access policy</h3>
+        <label>
+          Name
+          <input required maxLength={200} value={policy.name} onChange={(e) => setPolicy({ ...policy, name: e.target.value })} data-testid="policy-name" />
+        </label>
+        <div className="cards">
+          <label>
+            Folders it covers (with their subfolders)
+            <select multiple value={policy.folderIds} onChange={(e) => setPolicy({ ...policy, folderIds: multi(e) })} data-testid="policy-folders">
+              {o?.folders.map((f) => (
+                <option key={f.id} value={f.id}>
+                  {f.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Categories it covers
+            <select multiple value={policy.categoryIds} onChange={(e) => setPolicy({ ...policy, categoryIds: multi(e) })} data-testid="policy-categories">
+              {o?.categories.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <p className="muted small">It applies to the restricted credentials in those folders and categories.</p>
+        <RoleChecks legend="Who may ask" value={policy.requesterRoles} onChange={(v) => setPolicy({ ...policy, requesterRoles: v })} testId="policy-requesters" />
+        <RoleChecks legend="Who approves" value={policy.approverRoles} onChange={(v) => setPolicy({ ...policy, approverRoles: v })} testId="policy-approvers" />
+        <div className="cards">
+          <label>
+            Approvals needed (0: approved automatically)
+            <input type="number" min={0} max={10} value={policy.requiredApprovals} onChange={(e) => setPolicy({ ...policy, requiredApprovals: Number(e.target.value) })} data-testid="policy-approvals" />
+          </label>
+          <label>
+            Default window (minutes)
+            <input type="number" min={1} value={policy.defaultDurationMinutes} onChange={(e) => setPolicy({ ...policy, defaultDurationMinutes: Number(e.target.value) })} />
+          </label>
+          <label>
+            Longest window (minutes)
+            <input type="number" min={1} value={policy.maxDurationMinutes} onChange={(e) => setPolicy({ ...policy, maxDurationMinutes: Number(e.target.value) })} />
+          </label>
+        </div>
+        <label className="check">
+          <input type="checkbox" checked={policy.reasonRequired} onChange={(e) => setPolicy({ ...policy, reasonRequired: e.target.checked })} /> A reason is required
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={policy.ticketRequired} onChange={(e) => setPolicy({ ...policy, ticketRequired: e.target.checked })} /> A ticket is required
+        </label>
+        <label>
+          Ticket pattern (optional, RE2 syntax, e.g. INC-[0-9]+)
+          <input value={policy.ticketPattern} maxLength={200} onChange={(e) => setPolicy({ ...policy, ticketPattern: e.target.value })} />
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={policy.reviewRequired} onChange={(e) => setPolicy({ ...policy, reviewRequired: e.target.checked })} /> Reviewed afterwards by the approvers
+        </label>
+        <button type="submit" data-testid="policy-submit">
+          Create policy
+        </button>
+      </form>
+
       <h2>Workflows</h2>
       {tested && (
         <p role="status" className="notice">
@@ -481,6 +699,16 @@ export function AdminPage() {
             <strong>{w.name}</strong> <span className="muted">on {words(w.trigger)}</span> {!w.enabled && <span className="badge soft">disabled</span>}
             <div className="actions">
               <span className="muted small">{w.actions.map((a) => words(a.type)).join(', ')}</span>
+              <button
+                type="button"
+                onClick={async () => {
+                  const workflowId = w.id;
+                  const enabled = !w.enabled;
+                  await done(await attempt(async () => ({ __typename: 'SetWorkflowEnabledPayload', ...(await request(AdminSetWorkflowEnabled, { input: { id: workflowId, enabled } })) })));
+                }}
+              >
+                {w.enabled ? 'Disable' : 'Enable'}
+              </button>
               <button
                 type="button"
                 onClick={async () => {
@@ -501,6 +729,64 @@ export function AdminPage() {
           </li>
         ))}
       </ul>
+
+      {signing && (
+        <div className="card notice" role="status" data-testid="new-signing-secret">
+          <p>
+            Webhook signatures of <strong>{signing.name}</strong> use this secret (HMAC-SHA256, header X-Vaultgate-Signature). It is
+            shown once:
+          </p>
+          <code className="mono break">{signing.signingSecret}</code>
+          <button type="button" onClick={() => setSigning(null)}>
+            I have stored it
+          </button>
+        </div>
+      )}
+      <form className="filters card" onSubmit={createWorkflow} aria-label="New workflow" data-testid="workflow-form">
+        <label>
+          Name
+          <input required maxLength={200} value={workflow.name} onChange={(e) => setWorkflow({ ...workflow, name: e.target.value })} data-testid="workflow-name" />
+        </label>
+        <label>
+          When
+          <select value={workflow.trigger} onChange={(e) => setWorkflow({ ...workflow, trigger: e.target.value as WorkflowTrigger, ...TEMPLATES[e.target.value as WorkflowTrigger] })}>
+            {TRIGGERS.map((t) => (
+              <option key={t} value={t}>
+                {words(t)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Send
+          <select value={workflow.type} onChange={(e) => setWorkflow({ ...workflow, type: e.target.value as WorkflowActionType })}>
+            {ACTION_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {words(t)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {workflow.type === 'EMAIL' ? 'To (addresses, comma-separated)' : workflow.type === 'SLACK' ? 'Slack incoming-webhook URL' : 'Webhook URL'}
+          <input required value={workflow.target} onChange={(e) => setWorkflow({ ...workflow, target: e.target.value })} data-testid="workflow-target" />
+        </label>
+        {workflow.type === 'EMAIL' && (
+          <label>
+            Subject
+            <input required value={workflow.subject} onChange={(e) => setWorkflow({ ...workflow, subject: e.target.value })} />
+          </label>
+        )}
+        {workflow.type !== 'WEBHOOK' && (
+          <label>
+            {workflow.type === 'EMAIL' ? 'Text' : 'Message'} ({'{{variables}}'} are filled in; never secrets)
+            <input required value={workflow.body} onChange={(e) => setWorkflow({ ...workflow, body: e.target.value })} />
+          </label>
+        )}
+        <button type="submit" data-testid="workflow-submit">
+          Create workflow
+        </button>
+      </form>
 
       <h2>Categories and folders</h2>
       <div className="cards">
