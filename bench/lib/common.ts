@@ -81,7 +81,7 @@ export async function sideBySide(name: string, a: () => Promise<LoadResult>, b: 
   return { vaultgate: va, baseline: vb, ratio: va.rps / vb.rps };
 }
 
-export async function withServers<T>(kind: DbKind, fn: (s: { vg: string; base: string; seeded: Seeded }) => Promise<T>): Promise<T> {
+export async function withServers<T>(kind: DbKind, fn: (s: { vg: string; base: string; seeded: Seeded; env: Record<string, string> }) => Promise<T>): Promise<T> {
   const db = await createBenchDb(kind);
   const masterKey = randomBytes(32).toString('base64');
   const env = serverEnv(db, masterKey);
@@ -93,7 +93,7 @@ export async function withServers<T>(kind: DbKind, fn: (s: { vg: string; base: s
     const actor = Buffer.from(viewer.viewer.user.id, 'base64').toString('utf8').split(':').slice(1).join(':');
     const base = await startServer('bench/baseline/server.ts', { ...env, BENCH_ACTOR_USER_ID: actor });
     try {
-      return await fn({ vg: vg.url, base: base.url, seeded });
+      return await fn({ vg: vg.url, base: base.url, seeded, env });
     } finally {
       await base.stop();
     }
