@@ -32,7 +32,6 @@ import {
   snapshotOfRow,
   stateAt,
   viewerCan,
-  visibleRequestWhere,
   type BulkItem,
   type RequestWithDecisions,
 } from './accessRequest.service.ts';
@@ -135,7 +134,7 @@ export const AccessRequestNode = builder.prismaNode('AccessRequest', {
     'A request to use a restricted credential for a time window. Approvers see the request, the credential’s metadata, the requester, reason and ticket — never the secret.',
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
-  findUnique: (id, ctx) => ({ id, AND: [visibleRequestWhere(ctx)] }),
+  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.readable('AccessRequest')] }),
   fields: (t) => ({
     state: t.field({
       type: AccessRequestStateEnum,
@@ -190,7 +189,7 @@ export const AccessRequestNode = builder.prismaNode('AccessRequest', {
 builder.prismaObjectFields('Credential', (t) => ({
   accessRequests: t.relation('accessRequests', {
     description: 'Access requests for this credential that the viewer may see, newest first.',
-    query: (_args, ctx) => ({ where: visibleRequestWhere(ctx), orderBy: { createdAt: 'desc' }, take: 100 }),
+    query: (_args, ctx) => ({ where: ctx.policy.readable('AccessRequest'), orderBy: { createdAt: 'desc' }, take: 100 }),
   }),
 }));
 
@@ -209,7 +208,7 @@ const AccessRequestFilter = builder.inputType('AccessRequestFilter', {
 type Filter = { states?: RequestState[] | null; organizationId?: string | number | null; credentialId?: string | number | null; requesterId?: string | number | null } | null | undefined;
 
 function filterWhere(ctx: Context, filter: Filter) {
-  const and: object[] = [visibleRequestWhere(ctx)];
+  const and: object[] = [ctx.policy.readable('AccessRequest')];
   if (filter?.states?.length) and.push(stateWhere(filter.states, ctx.clock.now()));
   if (filter?.organizationId) and.push({ organizationId: localId(String(filter.organizationId), 'Organization') });
   if (filter?.credentialId) and.push({ credentialId: localId(String(filter.credentialId), 'Credential') });
@@ -244,7 +243,7 @@ builder.queryFields((t) => ({
       } catch {
         return null;
       }
-      return ctx.db.accessRequest.findFirst({ ...query, where: { id, AND: [visibleRequestWhere(ctx)] } });
+      return ctx.db.accessRequest.findFirst({ ...query, where: { id, AND: [ctx.policy.readable('AccessRequest')] } });
     },
   }),
   myAccessRequests: t.prismaConnection({

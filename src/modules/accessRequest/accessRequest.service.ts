@@ -137,36 +137,8 @@ export const stateAt = (r: AccessRequest, now: Date): RequestState =>
 const actorIn = (ctx: Context, organizationId: string): Actor | null =>
   ctx.policy.userId ? { userId: ctx.policy.userId, role: ctx.policy.roleIn(organizationId) } : null;
 
-/**
- * Who sees a request, as a query: its requester; the approvers and reviewers its policy named (by user, or by
- * role — while they hold it in the organization); and the organization's ADMINs and AUDITORs. One rule for
- * lists, node(id) and every action; everyone else gets FORBIDDEN, as for a missing id.
- */
-export function visibleRequestWhere(ctx: Context): Prisma.AccessRequestWhereInput {
-  const readAll = ctx.policy.organizationIds('accessRequest:readAll');
-  const p = ctx.policy.principal;
-  if (p.kind !== 'user') return { organizationId: { in: readAll } };
-  const memberOf = [...p.memberships.keys()];
-  return {
-    OR: [
-      { organizationId: { in: readAll } },
-      { requesterId: p.userId, organizationId: { in: memberOf } },
-      {
-        participants: {
-          some: {
-            OR: [
-              { userId: p.userId, organizationId: { in: memberOf } },
-              ...[...p.memberships].map(([organizationId, role]) => ({ organizationId, role })),
-            ],
-          },
-        },
-      },
-    ],
-  };
-}
-
 export async function loadVisibleRequest(ctx: Context, tx: TxClient, globalId: string): Promise<RequestWithDecisions> {
-  const r = await tx.accessRequest.findFirst({ where: { id: localId(globalId, 'AccessRequest'), AND: [visibleRequestWhere(ctx)] }, include: { approvals: true } });
+  const r = await tx.accessRequest.findFirst({ where: { id: localId(globalId, 'AccessRequest'), AND: [ctx.policy.readable('AccessRequest')] }, include: { approvals: true } });
   if (!r) throw new ForbiddenError();
   return r;
 }
@@ -229,7 +201,7 @@ const historyAction: Record<Outcome['action'] | TimedTransition['action'], strin
  * conditional on the version.
  */
 async function lockAndLoad(ctx: Context, tx: TxClient, id: string): Promise<RequestWithDecisions | null> {
-  const { count } = await tx.accessRequest.updateMany({ where: { id, AND: [visibleRequestWhere(ctx)] }, data: { version: { increment: 1 } } });
+  const { count } = await tx.accessRequest.updateMany({ where: { id, AND: [ctx.policy.readable('AccessRequest')] }, data: { version: { increment: 1 } } });
   if (count === 0) return null;
   return tx.accessRequest.findUnique({ where: { id }, include: { approvals: true } });
 }
@@ -772,7 +744,7 @@ function queueWhere(ctx: Context, organizationId: string | null, kind: 'approve'
   const viewer = { userId: p.userId, memberships: p.memberships };
   const now = ctx.clock.now();
   const actionable = kind === 'approve' ? approvableWhere(viewer, now) : reviewableWhere(viewer, now);
-  return { organizationId: { in: orgs }, AND: [actionable, visibleRequestWhere(ctx)] };
+  return { organizationId: { in: orgs }, AND: [actionable, ctx.policy.readable('AccessRequest')] };
 }
 
 /** Pending requests the viewer can decide now (approver of the current step, not the requester, not yet decided). */

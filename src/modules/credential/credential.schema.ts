@@ -136,7 +136,7 @@ export const CredentialNode = builder.prismaNode('Credential', {
     'A credential kept in the vault. Everything here is metadata: secret material is never a field; it is released only by revealCredential, which is audited.',
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
-  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.where('credential:read')] }),
+  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.readable('Credential')] }),
   fields: (t) => ({
     kind: t.expose('kind', { type: CredentialKindEnum, description: 'What kind of secret it holds.' }),
     name: t.exposeString('name', { description: 'Name (IT Glue’s "description").' }),

@@ -142,7 +142,7 @@ export const WorkflowNode = builder.prismaNode('Workflow', {
   description: 'When its trigger fires in its organization and all filters match, its actions run (email, signed webhook, Slack). Never carries a secret.',
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
-  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.where('workflow:read')] }),
+  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.readable('Workflow')] }),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Display name.' }),
     enabled: t.exposeBoolean('enabled', { description: 'Disabled workflows match nothing; their unsent deliveries are cancelled.' }),
