@@ -29,7 +29,7 @@ import {
   type RevealResult,
 } from './reveal.service.ts';
 import { exportCredentials } from './export.service.ts';
-import { releasedFields } from '../accessRequest/accessRequest.service.ts';
+import { releasedFields } from '../accessRequest/accessRequest.queries.ts';
 import type { AccessRecord, Credential, Prisma } from '../../generated/prisma-sqlite/client.ts';
 
 const CredentialKindEnum = builder.enumType('CredentialKind', {

@@ -6,8 +6,8 @@ import type { AccessRecord, AuditEvent } from '../../generated/prisma-sqlite/cli
 import { AccessRecordRef, AccessSurfaceEnum, CredentialNode } from '../credential/credential.schema.ts';
 import { ACCESS_SURFACES } from '../credential/reveal.service.ts';
 import { UserNode } from '../user/user.schema.ts';
-import { AccessRequestNode } from '../accessRequest/accessRequest.schema.ts';
-import { viewerCan, type RequestWithDecisions } from '../accessRequest/accessRequest.service.ts';
+import { AccessRequestNode } from '../accessRequest/accessRequest.types.ts';
+import { viewerCan, type RequestWithDecisions } from '../accessRequest/accessRequest.queries.ts';
 import { auditFeed, decodeCursor, perDelivery, type FeedItem } from './feed.ts';
 
 builder.subscriptionType({

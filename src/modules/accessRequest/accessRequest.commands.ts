@@ -1,19 +1,14 @@
-import { assertStepUp } from '../auth/mfa.service.ts';
-import { z } from 'zod';
-import { matchesWhole, UserPatternError } from '../../lib/userPattern.ts';
-import { GraphQLError } from 'graphql';
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import { z } from 'zod';
 import type { AppDeps, Context } from '../../context.ts';
 import type { TxClient } from '../../db/client.ts';
+import type { AccessRequest, Credential } from '../../generated/prisma-sqlite/client.ts';
+import type { Role } from '../../generated/prisma-sqlite/enums.ts';
 import { DomainError, ForbiddenError, ValidationError } from '../../lib/errors.ts';
 import type { DomainEvent } from '../../lib/events.ts';
 import { localId } from '../../lib/ids.ts';
+import { matchesWhole, UserPatternError } from '../../lib/userPattern.ts';
 import { parseInput, text } from '../../lib/validate.ts';
-import { anonymousPolicy } from '../../policy/policy.ts';
-import type { AccessApproval, AccessRequest, Credential, Prisma } from '../../generated/prisma-sqlite/client.ts';
-import type { Role } from '../../generated/prisma-sqlite/enums.ts';
-import { announceAppended, appendAudit } from '../audit/audit.chain.ts';
-import { loadVisibleCredential, rotateGeneratedPassword } from '../credential/credential.service.ts';
 import {
   choosePolicy,
   MAX_WINDOW_MINUTES,
@@ -24,156 +19,34 @@ import {
   type PolicySnapshot,
   type ReleasableField,
 } from '../accessPolicy/accessPolicy.service.ts';
-import { recordSchedulerRun } from '../../lib/metrics.ts';
+import { appendAudit } from '../audit/audit.chain.ts';
+import { assertStepUp } from '../auth/mfa.service.ts';
+import { loadVisibleCredential, rotateGeneratedPassword } from '../credential/credential.service.ts';
 import {
-  approvableWhere,
   canRemove,
   canResubmit,
   decide,
-  dueTransitions,
-  effectiveState,
   initialState,
-  reviewableWhere,
   TERMINAL_STATES,
-  type Actor,
   type LifecycleEvent,
   type Outcome,
-  type RefusalReason,
-  type RequestFacts,
   type RequestState,
   type TimedTransition,
 } from './accessRequest.state.ts';
+import { AccessRequestNotFoundError, InvalidRequestStateError, NotApproverError, refusalError } from './accessRequest.errors.ts';
+import {
+  actorFor,
+  actorIn,
+  factsOf,
+  fieldsOfRow,
+  loadVisibleRequest,
+  snapshotOfRow,
+  stateAt,
+  type RequestWithDecisions,
+} from './accessRequest.queries.ts';
 
-// --- typed refusals ---
-
-/** The request is not in a state that allows this (e.g. approving a request that is already approved). */
-export class InvalidRequestStateError extends DomainError {
-  override name = 'InvalidRequestStateError';
-  constructor(readonly state: RequestState, message = `The request is ${state.toLowerCase().replace('_', ' ')}; that is not possible now.`) {
-    super(message);
-  }
-}
-/** Requesters never approve, deny or review their own requests. */
-export class SelfApprovalError extends DomainError {
-  override name = 'SelfApprovalError';
-  constructor() {
-    super('You cannot decide on or review your own request.');
-  }
-}
-/** The viewer sees the request but is not one of the people who may do this now. */
-export class NotApproverError extends DomainError {
-  override name = 'NotApproverError';
-  constructor(message = 'You are not an approver of the current step of this request.') {
-    super(message);
-  }
-}
-/** One decision per approver per step. */
-export class AlreadyDecidedError extends DomainError {
-  override name = 'AlreadyDecidedError';
-  constructor() {
-    super('You have already decided on this step of the request.');
-  }
-}
-
-function refusalError(reason: RefusalReason, state: RequestState): Error {
-  switch (reason) {
-    case 'INVALID_STATE':
-      return new InvalidRequestStateError(state);
-    case 'SELF_DECISION':
-      return new SelfApprovalError();
-    case 'NOT_APPROVER':
-      return new NotApproverError();
-    case 'ALREADY_DECIDED':
-      return new AlreadyDecidedError();
-    case 'NOT_REQUESTER':
-      return new NotApproverError('Only the requester can do this.');
-    case 'NOT_REVIEWER':
-      return new NotApproverError('You are not a reviewer of this request.');
-    case 'REVIEW_NOT_NEEDED':
-      return new InvalidRequestStateError(state, 'This request does not need a review (any more).');
-    case 'COMMENT_REQUIRED':
-      return ValidationError.field('input.comment', 'the policy requires a comment with the review');
-    case 'WINDOW_CHANGE_NOT_ALLOWED':
-      return new PolicyViolationError('WINDOW_CHANGE_NOT_ALLOWED', 'The policy does not let approvers change the window.');
-    case 'WINDOW_TOO_LONG':
-      return new PolicyViolationError('DURATION_TOO_LONG', 'The window is longer than the policy’s maximum.');
-    case 'WINDOW_INVALID':
-      return ValidationError.field('input.durationMinutes', 'the window must be positive and end in the future');
-  }
-}
-
-// --- reading ---
-
-export type RequestWithDecisions = AccessRequest & { approvals: AccessApproval[] };
-
-export const snapshotOfRow = (r: AccessRequest): PolicySnapshot => JSON.parse(r.policySnapshot) as PolicySnapshot;
-export const fieldsOfRow = (r: AccessRequest): ReleasableField[] => JSON.parse(r.fields) as ReleasableField[];
-
-export function factsOf(r: RequestWithDecisions): RequestFacts {
-  const s = snapshotOfRow(r);
-  return {
-    state: r.state as RequestState,
-    requesterId: r.requesterId,
-    currentStep: r.currentStep,
-    steps: s.steps,
-    decisions: r.approvals.map((a) => ({ step: a.step, approverId: a.approverId, decision: a.decision as 'APPROVE' | 'DENY' })),
-    startsAt: r.startsAt,
-    endsAt: r.endsAt,
-    pendingExpiresAt: r.pendingExpiresAt,
-    availableAt: r.availableAt,
-    reviewRequired: r.reviewRequired,
-    reviewers: s.reviewers,
-    reviewCommentRequired: s.reviewCommentRequired,
-    reviewedAt: r.reviewedAt,
-    approversMayChangeWindow: s.approversMayChangeWindow,
-    maxDurationMinutes: s.maxDurationMinutes,
-  };
-}
-
-/** The state to show: what the row says, moved on by the clock (a read never contradicts the request's times). */
-export const stateAt = (r: AccessRequest, now: Date): RequestState =>
-  effectiveState({ state: r.state as RequestState, startsAt: r.startsAt, endsAt: r.endsAt, pendingExpiresAt: r.pendingExpiresAt }, now);
-
-const actorIn = (ctx: Context, organizationId: string): Actor | null =>
-  ctx.policy.userId ? { userId: ctx.policy.userId, role: ctx.policy.roleIn(organizationId) } : null;
-
-export async function loadVisibleRequest(ctx: Context, tx: TxClient, globalId: string): Promise<RequestWithDecisions> {
-  const r = await tx.accessRequest.findFirst({ where: { id: localId(globalId, 'AccessRequest'), AND: [ctx.policy.readable('AccessRequest')] }, include: { approvals: true } });
-  if (!r) throw new ForbiddenError();
-  return r;
-}
-
-/** The rows that make a request visible to the people its policy names. */
-function participantRows(r: AccessRequest, s: PolicySnapshot) {
-  const rows: { requestId: string; organizationId: string; kind: string; step: number | null; userId: string | null; role: Role | null }[] = [];
-  const add = (kind: string, step: number | null, who: { userIds: string[]; roles: Role[] }) => {
-    for (const userId of who.userIds) rows.push({ requestId: r.id, organizationId: r.organizationId, kind, step, userId, role: null });
-    for (const role of who.roles) rows.push({ requestId: r.id, organizationId: r.organizationId, kind, step, userId: null, role });
-  };
-  s.steps.forEach((step, i) => add('APPROVER', i, step.approvers));
-  if (s.reviewRequired) add('REVIEWER', null, s.reviewers);
-  return rows;
-}
-
-/**
- * The viewer as an actor on this request for this event, or null when the organization's roles rule them out
- * before the lifecycle is asked: cancelling and checking in are the requester's; everything else needs
- * `accessRequest:decide` (and the policy naming them, which the lifecycle checks).
- */
-function actorFor(ctx: Context, r: AccessRequest, event: LifecycleEvent): Actor | null {
-  const actor = actorIn(ctx, r.organizationId);
-  if (!actor) return null;
-  const requesterEvent = event.type === 'CANCEL' || event.type === 'CHECK_IN';
-  if (!requesterEvent && !ctx.policy.can('accessRequest:decide', { organizationId: r.organizationId })) return null;
-  actor.mayRevokeAny = ctx.policy.can('accessRequest:revokeAny', { organizationId: r.organizationId });
-  return actor;
-}
-
-/** Whether the viewer could perform the event now (for viewerCan* fields); the same rule that acting uses. */
-export function viewerCan(ctx: Context, r: RequestWithDecisions, event: LifecycleEvent): boolean {
-  const actor = actorFor(ctx, r, event);
-  return actor !== null && decide(factsOf(r), event, actor, ctx.clock.now()).ok;
-}
+// Changing access requests: every lifecycle event a person causes, and a new request, each in one transaction
+// with its history, audit entry and events (published after commit). The rules are accessRequest.state.ts's.
 
 // --- persisting transitions ---
 
@@ -230,16 +103,6 @@ const eventOf = (r: AccessRequest, action: string, from: RequestState | null, to
   at: at.toISOString(),
 });
 
-/** A context for work nobody asked for in a request: the scheduler's. Audited with no actor. */
-export function systemContext(deps: AppDeps): Context {
-  return {
-    ...deps,
-    policy: anonymousPolicy(),
-    request: { requestId: 'scheduler', clientAddress: null, userAgent: null },
-    auditTouched: new Set(),
-    reauthenticate: async () => anonymousPolicy(),
-  };
-}
 
 /**
  * When a checked-out request ends (checked in, or expired after being available) under a rotate-on-check-in
@@ -252,7 +115,7 @@ async function rotateIfDue(ctx: Context, tx: TxClient, r: AccessRequest, from: R
 }
 
 /** Persists time-driven transitions (the scheduler's and those found due when someone acts). */
-async function applyTimed(ctx: Context, tx: TxClient, r: AccessRequest, timed: TimedTransition[], events: DomainEvent[]) {
+export async function applyTimed(ctx: Context, tx: TxClient, r: AccessRequest, timed: TimedTransition[], events: DomainEvent[]) {
   for (const t of timed) {
     await appendHistory(tx, r, { actorUserId: null, action: t.action, from: t.from, to: t.to, at: t.at });
     await appendAudit(tx, { ...ctx, actor: { userId: null, apiKeyId: null } }, {
@@ -267,7 +130,7 @@ async function applyTimed(ctx: Context, tx: TxClient, r: AccessRequest, timed: T
   }
 }
 
-function timedData(timed: TimedTransition[], r: AccessRequest, now: Date) {
+export function timedData(timed: TimedTransition[], r: AccessRequest, now: Date) {
   const data: { state?: RequestState; availableAt?: Date; closedAt?: Date } = {};
   for (const t of timed) {
     data.state = t.to;
@@ -345,7 +208,7 @@ async function transition(ctx: Context, globalId: string, eventFor: LifecycleEve
 }
 
 /** Publishes after commit, never before: a subscriber that re-reads the request sees the new state. */
-function publish(ctx: { events: AppDeps['events'] }, events: DomainEvent[]) {
+export function publish(ctx: { events: AppDeps['events'] }, events: DomainEvent[]) {
   for (const e of events) ctx.events.publish(e);
 }
 
@@ -402,15 +265,20 @@ export async function bulk(ids: string[], one: (id: string) => Promise<RequestWi
   return out;
 }
 
-/** In a bulk result: the request does not exist or the viewer may not see it (the same answer for both). */
-export class AccessRequestNotFoundError extends DomainError {
-  override name = 'AccessRequestNotFoundError';
-  constructor() {
-    super('Not found, or not allowed.');
-  }
+// --- asking ---
+
+/** The rows that make a request visible to the people its policy names. */
+function participantRows(r: AccessRequest, s: PolicySnapshot) {
+  const rows: { requestId: string; organizationId: string; kind: string; step: number | null; userId: string | null; role: Role | null }[] = [];
+  const add = (kind: string, step: number | null, who: { userIds: string[]; roles: Role[] }) => {
+    for (const userId of who.userIds) rows.push({ requestId: r.id, organizationId: r.organizationId, kind, step, userId, role: null });
+    for (const role of who.roles) rows.push({ requestId: r.id, organizationId: r.organizationId, kind, step, userId: null, role });
+  };
+  s.steps.forEach((step, i) => add('APPROVER', i, step.approvers));
+  if (s.reviewRequired) add('REVIEWER', null, s.reviewers);
+  return rows;
 }
 
-// --- asking ---
 
 const requestInput = z.object({
   reason: text(2000).nullish(),
@@ -583,204 +451,3 @@ export async function removeAccessRequest(ctx: Context, input: { id: string }) {
     return tx.accessRequest.findUniqueOrThrow({ where: { id: r.id }, include: { approvals: true } });
   });
 }
-
-// --- releasing secrets ---
-
-/**
- * The request that releases `field` of a restricted credential to the viewer now, or null. Decided by the
- * request's times, not by whether the scheduler has caught up: a window that has closed releases nothing.
- */
-export async function releasingRequest(ctx: Context, tx: TxClient, credential: Credential, field: ReleasableField): Promise<AccessRequest | null> {
-  const userId = ctx.policy.userId;
-  if (!userId) return null;
-  // A reveal must not commit after a revoke or check-in that it raced: on PostgreSQL (READ COMMITTED) the rows are
-  // share-locked first, so an uncommitted transition is waited for (and its result read below), and a later one
-  // waits until this reveal has committed. SQLite serialises its transactions.
-  if (ctx.config.databaseProvider === 'postgresql') {
-    await tx.$queryRaw`SELECT "id" FROM "AccessRequest" WHERE "credentialId" = ${credential.id} AND "requesterId" = ${userId} AND "state" IN ('APPROVED', 'AVAILABLE') FOR SHARE`;
-  }
-  const now = ctx.clock.now();
-  const candidates = await tx.accessRequest.findMany({
-    where: { credentialId: credential.id, requesterId: userId, state: { in: ['APPROVED', 'AVAILABLE'] }, startsAt: { lte: now }, endsAt: { gt: now } },
-    orderBy: { endsAt: 'desc' },
-  });
-  return candidates.find((r) => fieldsOfRow(r).includes(field)) ?? null;
-}
-
-// --- the clock ---
-
-/**
- * Persists every time-driven transition that is due: exactly once, even with several instances on one
- * database, because each is a conditional update on the row's version and only its winner writes history,
- * audit and the event. Returns how many requests moved.
- */
-export async function runDueTransitions(deps: AppDeps, batch = 200): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const { found, moved } = await runDueBatch(deps, batch);
-    total += moved;
-    // A full batch may have more behind it (a restart after long downtime); stop when a batch moves nothing.
-    if (found < batch || moved === 0) return total;
-  }
-}
-
-async function runDueBatch(deps: AppDeps, limit: number): Promise<{ found: number; moved: number }> {
-  const now = deps.clock.now();
-  const due = await deps.db.accessRequest.findMany({
-    where: {
-      OR: [
-        { state: 'PENDING', pendingExpiresAt: { lte: now } },
-        { state: 'APPROVED', startsAt: { lte: now } },
-        { state: 'AVAILABLE', endsAt: { lte: now } },
-      ],
-    },
-    select: { id: true, version: true },
-    orderBy: { startsAt: 'asc' },
-    take: limit,
-  });
-  const ctx = systemContext(deps);
-  let moved = 0;
-  for (const { id, version } of due) {
-    const events: DomainEvent[] = [];
-    const done = await deps.db.$transaction(async (tx) => {
-      const r = await tx.accessRequest.findUnique({ where: { id } });
-      if (!r || r.version !== version) return false;
-      const timed = dueTransitions({ state: r.state as RequestState, startsAt: r.startsAt, endsAt: r.endsAt, pendingExpiresAt: r.pendingExpiresAt }, now);
-      if (timed.length === 0) return false;
-      const { count } = await tx.accessRequest.updateMany({ where: { id, version }, data: { ...timedData(timed, r, now), version: { increment: 1 }, updatedAt: now } });
-      if (count !== 1) return false;
-      await applyTimed(ctx, tx, r, timed, events);
-      return true;
-    });
-    if (done) {
-      moved++;
-      publish(deps, events);
-      announceAppended(ctx);
-    }
-  }
-  return { found: due.length, moved };
-}
-
-/** Runs due transitions now, then every interval; stop() waits for a run in progress. */
-export function startScheduler(deps: AppDeps, intervalMs: number): { stop(): Promise<void>; runNow(): Promise<number> } {
-  let running: Promise<number> = Promise.resolve(0);
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const runNow = () => {
-    running = running.then(
-      () => runDueTransitions(deps),
-      () => runDueTransitions(deps),
-    );
-    running.catch((error) => deps.logger.error({ err: error }, 'access-request scheduler run failed'));
-    return running;
-  };
-  // Real time, not the injected clock: lag is about this process keeping up, not about domain time.
-  let dueAt = performance.now();
-  const loop = () => {
-    if (stopped) return;
-    const startedAt = performance.now();
-    void runNow()
-      .catch(() => 0)
-      .finally(() => {
-        recordSchedulerRun((startedAt - dueAt) / 1000, (performance.now() - startedAt) / 1000);
-        dueAt = performance.now() + intervalMs;
-        if (!stopped && intervalMs > 0) timer = setTimeout(loop, intervalMs);
-      });
-  };
-  loop();
-  return {
-    runNow,
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running.catch(() => 0);
-    },
-  };
-}
-
-export type { RequestState };
-
-// --- queries ---
-
-const releasedByContext = new WeakMap<Context, Promise<Map<string, Set<string>>>>();
-
-/**
- * The fields each restricted credential currently releases to the viewer, loaded once per request (so that
- * `viewerCanReveal` on a list costs one query, not one per credential).
- */
-export function releasedFields(ctx: Context): Promise<Map<string, Set<string>>> {
-  let loaded = releasedByContext.get(ctx);
-  if (!loaded) {
-    const userId = ctx.policy.userId;
-    const now = ctx.clock.now();
-    loaded = userId
-      ? ctx.db.accessRequest
-          .findMany({ where: { requesterId: userId, credentialId: { not: null }, state: { in: ['APPROVED', 'AVAILABLE'] }, startsAt: { lte: now }, endsAt: { gt: now } }, select: { credentialId: true, fields: true } })
-          .then((rows) => {
-            const map = new Map<string, Set<string>>();
-            for (const r of rows) {
-              const set = map.get(r.credentialId!) ?? new Set<string>();
-              for (const f of JSON.parse(r.fields) as string[]) set.add(f);
-              map.set(r.credentialId!, set);
-            }
-            return map;
-          })
-      : Promise.resolve(new Map());
-    releasedByContext.set(ctx, loaded);
-  }
-  return loaded;
-}
-
-/**
- * A work queue as a Prisma filter: requests of the organizations where the viewer may decide, that they may see,
- * and that the lifecycle's SQL projection says they could act on now (`approvableWhere` / `reviewableWhere`, the
- * same rules as `decide`). Filtered entirely in the database, so a queue pages through every actionable request
- * however many others there are. Null when the viewer is no user (API keys never decide).
- */
-function queueWhere(ctx: Context, organizationId: string | null, kind: 'approve' | 'review'): Prisma.AccessRequestWhereInput | null {
-  const p = ctx.policy.principal;
-  if (p.kind !== 'user') return null;
-  const orgs = ctx.policy.organizationIds('accessRequest:decide').filter((o) => !organizationId || o === organizationId);
-  const viewer = { userId: p.userId, memberships: p.memberships };
-  const now = ctx.clock.now();
-  const actionable = kind === 'approve' ? approvableWhere(viewer, now) : reviewableWhere(viewer, now);
-  return { organizationId: { in: orgs }, AND: [actionable, ctx.policy.readable('AccessRequest')] };
-}
-
-/** Pending requests the viewer can decide now (approver of the current step, not the requester, not yet decided). */
-export const approvalQueueWhere = (ctx: Context, organizationId: string | null) => queueWhere(ctx, organizationId, 'approve');
-/** Finished requests that wait for a review the viewer may give. */
-export const reviewQueueWhere = (ctx: Context, organizationId: string | null) => queueWhere(ctx, organizationId, 'review');
-
-/** A queue's position: its sort key (oldest first) and the id, so paging survives rows leaving the queue. */
-export type QueueKey = { createdAt: Date; id: string };
-
-export function encodeQueueCursor(r: QueueKey): string {
-  return Buffer.from(`q1:${r.createdAt.getTime()}:${r.id}`, 'utf8').toString('base64url');
-}
-
-/** The key in a queue cursor; a cursor that is not one is a client error, never a lookup of some row. */
-export function decodeQueueCursor(cursor: string): QueueKey {
-  const match = cursor.length <= 200 ? /^q1:(\d{1,15}):([0-9a-f-]{1,64})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8')) : null;
-  if (!match) throw new GraphQLError('The cursor is not valid: pass a cursor exactly as an edge of this list gave it.', { extensions: { code: 'BAD_USER_INPUT' } });
-  return { createdAt: new Date(Number(match[1])), id: match[2] };
-}
-
-/**
- * One page of a queue, keyset-paged on (createdAt, id): the cursor carries the key itself, so nothing is looked
- * up by it — a cursor of a request that has since been approved, or of another tenant's request, pages exactly
- * as its key says and reveals nothing.
- */
-export async function queuePage(ctx: Context, where: Prisma.AccessRequestWhereInput | null, page: { after?: string; before?: string; limit: number; inverted: boolean }): Promise<RequestWithDecisions[]> {
-  if (!where) return [];
-  const and: Prisma.AccessRequestWhereInput[] = [where];
-  const after = page.after ? decodeQueueCursor(page.after) : null;
-  const before = page.before ? decodeQueueCursor(page.before) : null;
-  if (after) and.push({ OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] });
-  if (before) and.push({ OR: [{ createdAt: { lt: before.createdAt } }, { createdAt: before.createdAt, id: { lt: before.id } }] });
-  const direction = page.inverted ? 'desc' : 'asc';
-  return ctx.db.accessRequest.findMany({ where: { AND: and }, include: { approvals: true }, orderBy: [{ createdAt: direction }, { id: direction }], take: page.limit });
-}
-
-export const queueCount = (ctx: Context, where: Prisma.AccessRequestWhereInput | null): Promise<number> =>
-  where ? ctx.db.accessRequest.count({ where }) : Promise.resolve(0);
