@@ -13,18 +13,15 @@ import {
   type WorkflowVariable,
 } from './workflow.rules.ts';
 import {
-  ACTION_TYPES,
   createWorkflow,
   deleteWorkflow,
-  parseWorkflow,
   setWorkflowEnabled,
   testWorkflowAction,
   updateWorkflow,
-  type ParsedWorkflow,
-  type StoredAction,
   type TestResult,
   type WorkflowInput,
 } from './workflow.service.ts';
+import { ACTION_TYPES, parseWorkflow, type ParsedWorkflow, type StoredAction } from './workflow.definition.ts';
 
 const WorkflowTriggerEnum = builder.enumType('WorkflowTrigger', {
   description: 'What starts a workflow.',
