@@ -1,6 +1,7 @@
 import type { AppDeps, Context } from '../../context.ts';
 import type { DomainEvent } from '../../lib/events.ts';
 import { recordSchedulerRun } from '../../lib/metrics.ts';
+import { startPeriodic } from '../../lib/periodic.ts';
 import { anonymousPolicy } from '../../policy/policy.ts';
 import { announceAppended } from '../audit/audit.chain.ts';
 import { dueTransitions, type RequestState } from './accessRequest.state.ts';
@@ -76,37 +77,13 @@ async function runDueBatch(deps: AppDeps, limit: number): Promise<{ found: numbe
 
 /** Runs due transitions now, then every interval; stop() waits for a run in progress. */
 export function startScheduler(deps: AppDeps, intervalMs: number): { stop(): Promise<void>; runNow(): Promise<number> } {
-  let running: Promise<number> = Promise.resolve(0);
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const runNow = () => {
-    running = running.then(
-      () => runDueTransitions(deps),
-      () => runDueTransitions(deps),
-    );
-    running.catch((error) => deps.logger.error({ err: error }, 'access-request scheduler run failed'));
-    return running;
-  };
-  // Real time, not the injected clock: lag is about this process keeping up, not about domain time.
-  let dueAt = performance.now();
-  const loop = () => {
-    if (stopped) return;
-    const startedAt = performance.now();
-    void runNow()
-      .catch(() => 0)
-      .finally(() => {
-        recordSchedulerRun((startedAt - dueAt) / 1000, (performance.now() - startedAt) / 1000);
-        dueAt = performance.now() + intervalMs;
-        if (!stopped && intervalMs > 0) timer = setTimeout(loop, intervalMs);
-      });
-  };
-  loop();
-  return {
-    runNow,
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running.catch(() => 0);
-    },
-  };
+  const { runNow, stop } = startPeriodic({
+    run: () => runDueTransitions(deps),
+    idle: 0,
+    intervalMs,
+    runAtStart: true,
+    onError: (error) => deps.logger.error({ err: error }, 'access-request scheduler run failed'),
+    onTimedRun: recordSchedulerRun,
+  });
+  return { runNow, stop };
 }

@@ -1,4 +1,5 @@
 import type { AppDeps } from '../../context.ts';
+import { startPeriodic } from '../../lib/periodic.ts';
 import { closeMailer, sendDueDeliveries } from './workflow.delivery.ts';
 import { enqueueWorkflowDeliveries } from './workflow.matching.ts';
 
@@ -25,52 +26,30 @@ export type WorkflowWorker = { runNow(): Promise<WorkflowRun>; stop(): Promise<v
  */
 export function startWorkflowWorker(deps: AppDeps): WorkflowWorker {
   const intervalMs = deps.config.workflowPollIntervalMs;
-  let running: Promise<WorkflowRun> = Promise.resolve({ matched: 0, sent: 0 });
-  let queued = false;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const once = () => runWorkflowsOnce(deps);
-  const runNow = () => {
-    running = running.then(once, once);
-    running.catch((error) => deps.logger.error({ err: error }, 'workflow run failed'));
-    return running;
-  };
-  const wake = () => {
-    if (stopped || queued) return;
-    queued = true;
-    void running.finally(() => {
-      queued = false;
-      if (!stopped) void runNow().catch(() => undefined);
-    });
-  };
-  const loop = () => {
-    if (stopped) return;
-    void runNow()
-      .catch(() => undefined)
-      .finally(() => {
-        if (!stopped) timer = setTimeout(loop, intervalMs);
-      });
-  };
+  const runner = startPeriodic<WorkflowRun>({
+    run: () => runWorkflowsOnce(deps),
+    idle: { matched: 0, sent: 0 },
+    intervalMs,
+    runAtStart: false,
+    onError: (error) => deps.logger.error({ err: error }, 'workflow run failed'),
+  });
   let unsubscribe = () => {};
   if (intervalMs > 0) {
     const offAppended = deps.events.subscribe('audit.appended', (e) => {
-      if (e.organizationId) wake();
+      if (e.organizationId) runner.wake();
     });
     // Other instances' notifications may have been missed (docs/outages.md): look now rather than at the next poll.
-    const offResync = deps.events.subscribe('events.resync', wake);
+    const offResync = deps.events.subscribe('events.resync', runner.wake);
     unsubscribe = () => {
       offAppended();
       offResync();
     };
-    loop();
   }
   return {
-    runNow,
+    runNow: runner.runNow,
     async stop() {
-      stopped = true;
       unsubscribe();
-      if (timer) clearTimeout(timer);
-      await running.catch(() => undefined);
+      await runner.stop();
       closeMailer(deps.config);
     },
   };
