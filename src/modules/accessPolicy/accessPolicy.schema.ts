@@ -1,5 +1,5 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { builder } from '../../graphql/builder.ts';
+import { builder, type BuilderTypes } from '../../graphql/builder.ts';
 import { ErrorInterface } from '../../graphql/errors.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import type { Context } from '../../context.ts';
@@ -180,7 +180,7 @@ const ScopeInput = builder.inputType('AccessPolicyScopeInput', {
   }),
 });
 
-const policyFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<never>, 'InputObject'>) => ({
+const policyFields = (t: PothosSchemaTypes.InputFieldBuilder<BuilderTypes, 'InputObject'>) => ({
   name: t.string({ required: true, description: 'Display name (up to 200 characters).' }),
   description: t.string({ description: 'What the policy is for.' }),
   enabled: t.boolean({ description: 'Default true.' }),
@@ -203,11 +203,11 @@ const policyFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes.E
 
 const CreateAccessPolicyInput = builder.inputType('CreateAccessPolicyInput', {
   description: 'A new access policy.',
-  fields: (t) => ({ organizationId: t.id({ required: true, description: 'Global id of the organization.' }), ...policyFields(t as never) }),
+  fields: (t) => ({ organizationId: t.id({ required: true, description: 'Global id of the organization.' }), ...policyFields(t) }),
 });
 const UpdateAccessPolicyInput = builder.inputType('UpdateAccessPolicyInput', {
   description: 'The full new rules of a policy (omitted optional fields take their defaults). Requests already made keep their rules.',
-  fields: (t) => ({ id: t.id({ required: true, description: 'Global id of the policy.' }), ...policyFields(t as never) }),
+  fields: (t) => ({ id: t.id({ required: true, description: 'Global id of the policy.' }), ...policyFields(t) }),
 });
 const DeleteAccessPolicyInput = builder.inputType('DeleteAccessPolicyInput', {
   description: 'The policy to delete.',

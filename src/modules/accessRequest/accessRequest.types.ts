@@ -1,6 +1,4 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import type { Context } from '../../context.ts';
-import type { AccessRequest } from '../../generated/prisma-sqlite/client.ts';
 import { builder } from '../../graphql/builder.ts';
 import { ErrorInterface } from '../../graphql/errors.ts';
 import { ApprovalStepRef, ReleasableFieldEnum } from '../accessPolicy/accessPolicy.schema.ts';
@@ -13,7 +11,7 @@ import {
   SelfApprovalError,
 } from './accessRequest.errors.ts';
 import { factsOf, fieldsOfRow, snapshotOfRow, stateAt, viewerCan, type RequestWithDecisions } from './accessRequest.queries.ts';
-import { needsReview, REQUEST_STATES, stepProgress, type LifecycleEvent, type RequestState } from './accessRequest.state.ts';
+import { needsReview, REQUEST_STATES, stepProgress, type LifecycleEvent, type RequestState, type Step } from './accessRequest.state.ts';
 
 // The access-request object types: the request node, its steps, decisions and history, and the payloads
 // of its mutations.
@@ -90,12 +88,12 @@ builder.prismaObject('AccessRequestHistory', {
   }),
 });
 
-type StepProgress = { index: number; requiredApprovals: number; approvers: { userIds: string[]; roles: string[] }; request: RequestWithDecisions };
+type StepProgress = Step & { index: number; request: RequestWithDecisions };
 
 const RequestStepRef = builder.objectRef<StepProgress>('AccessRequestStep').implement({
   description: 'One approval step of a request and how far it has come.',
   fields: (t) => ({
-    step: t.field({ type: ApprovalStepRef, description: 'The step as the policy defined it when the request was made.', resolve: (s) => s as never }),
+    step: t.field({ type: ApprovalStepRef, description: 'The step as the policy defined it when the request was made.', resolve: (s) => s }),
     approvalCount: t.int({ description: 'Distinct approvals so far.', resolve: (s) => stepProgress(factsOf(s.request), s.index).approvalCount }),
     completed: t.boolean({
       description: 'Whether this step is done: it has the approvals it requires.',
@@ -104,64 +102,66 @@ const RequestStepRef = builder.objectRef<StepProgress>('AccessRequestStep').impl
   }),
 });
 
-const viewerCanField = (event: LifecycleEvent, description: string) => (t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<never>, AccessRequest>) =>
-  t.boolean({ description, select: { approvals: true } as never, resolve: (r: AccessRequest, _a: unknown, ctx: Context) => viewerCan(ctx, r as RequestWithDecisions, event) } as never);
-
 export const AccessRequestNode = builder.prismaNode('AccessRequest', {
   description:
     'A request to use a restricted credential for a time window. Approvers see the request, the credential’s metadata, the requester, reason and ticket — never the secret.',
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
   findUnique: (id, ctx) => ({ id, AND: [ctx.policy.readable('AccessRequest')] }),
-  fields: (t) => ({
-    state: t.field({
-      type: AccessRequestStateEnum,
-      description: 'The state now (the clock is applied on read: a request never shows a state its times contradict).',
-      resolve: (r, _a, ctx) => stateAt(r, ctx.clock.now()),
-    }),
-    credential: t.relation('credential', { nullable: true, description: 'The credential (metadata only); null after it was deleted.' }),
-    credentialName: t.exposeString('credentialName', { description: 'The credential’s name when requested.' }),
-    policy: t.relation('policy', { nullable: true, description: 'The policy it was made under; null after the policy was deleted.' }),
-    policyName: t.string({ description: 'The policy’s name when the request was made.', resolve: (r) => snapshotOfRow(r).name }),
-    requester: t.relation('requester', { description: 'Who asked.' }),
-    fields: t.field({ type: [ReleasableFieldEnum], description: 'The fields released while available.', resolve: (r) => fieldsOfRow(r) }),
-    reason: t.exposeString('reason', { nullable: true, description: 'Why access is needed.' }),
-    ticketNumber: t.exposeString('ticketNumber', { nullable: true, description: 'The ticket it is for.' }),
-    startsAt: t.expose('startsAt', { type: 'DateTime', description: 'When the window opens.' }),
-    endsAt: t.expose('endsAt', { type: 'DateTime', description: 'When the window closes.' }),
-    pendingExpiresAt: t.expose('pendingExpiresAt', { type: 'DateTime', description: 'When it expires if still pending.' }),
-    availableAt: t.expose('availableAt', { type: 'DateTime', nullable: true, description: 'When it became available.' }),
-    closedAt: t.expose('closedAt', { type: 'DateTime', nullable: true, description: 'When it reached a final state.' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was made.' }),
-    currentStep: t.exposeInt('currentStep', { description: 'The approval step it waits for (from 0) while pending.' }),
-    steps: t.field({
-      type: [RequestStepRef],
-      description: 'Its approval steps (as the policy had them), with the approvals so far.',
-      select: { approvals: true } as never,
-      resolve: (r) => snapshotOfRow(r).steps.map((s, index) => ({ ...s, index, request: r as RequestWithDecisions })),
-    }),
-    approvals: t.relation('approvals', { description: 'Every decision so far, oldest first.', query: { orderBy: { at: 'asc' } } }),
-    history: t.relation('history', { description: 'Every transition and decision, in order.', query: { orderBy: { seq: 'asc' } } }),
-    reviewRequired: t.exposeBoolean('reviewRequired', { description: 'Whether the policy asks for a review once it is finished.' }),
-    needsReview: t.boolean({
-      description: 'Whether it waits for a review now: the policy asks for one, nobody gave it yet, and it finished after having been available.',
-      resolve: (r, _a, ctx) => needsReview({ ...r, state: r.state as RequestState }, ctx.clock.now()),
-    }),
-    reviewedAt: t.expose('reviewedAt', { type: 'DateTime', nullable: true, description: 'When it was reviewed.' }),
-    reviewedBy: t.relation('reviewedBy', { nullable: true, description: 'Who reviewed it.' }),
-    reviewComment: t.exposeString('reviewComment', { nullable: true, description: 'The review’s comment.' }),
-    resubmittedFrom: t.relation('resubmittedFrom', { nullable: true, description: 'The denied, revoked or expired request this one was resubmitted from.' }),
-    viewerCanApprove: viewerCanField({ type: 'APPROVE' }, 'Whether the viewer may approve it now.')(t as never),
-    viewerCanDeny: viewerCanField({ type: 'DENY' }, 'Whether the viewer may deny it now.')(t as never),
-    viewerCanRevoke: viewerCanField({ type: 'REVOKE' }, 'Whether the viewer may revoke it now.')(t as never),
-    viewerCanCancel: viewerCanField({ type: 'CANCEL' }, 'Whether the viewer (its requester) may cancel it now.')(t as never),
-    viewerCanCheckIn: viewerCanField({ type: 'CHECK_IN' }, 'Whether the viewer (its requester) may check it in now.')(t as never),
-    viewerCanReview: viewerCanField({ type: 'REVIEW', comment: 'probe' }, 'Whether the viewer may review it now.')(t as never),
-    viewerCanReveal: t.boolean({
-      description: 'Whether the viewer can reveal the released fields through it now (its requester, while available).',
-      resolve: (r, _a, ctx) => r.requesterId === ctx.policy.userId && r.credentialId !== null && stateAt(r, ctx.clock.now()) === 'AVAILABLE',
-    }),
-  }),
+  fields: (t) => {
+    // The same rule that acting uses (viewerCan), over the request with its decisions.
+    const viewerCanField = (event: LifecycleEvent, description: string) =>
+      t.boolean({ description, select: { approvals: true }, resolve: (r, _a, ctx) => viewerCan(ctx, r, event) });
+    return {
+      state: t.field({
+        type: AccessRequestStateEnum,
+        description: 'The state now (the clock is applied on read: a request never shows a state its times contradict).',
+        resolve: (r, _a, ctx) => stateAt(r, ctx.clock.now()),
+      }),
+      credential: t.relation('credential', { nullable: true, description: 'The credential (metadata only); null after it was deleted.' }),
+      credentialName: t.exposeString('credentialName', { description: 'The credential’s name when requested.' }),
+      policy: t.relation('policy', { nullable: true, description: 'The policy it was made under; null after the policy was deleted.' }),
+      policyName: t.string({ description: 'The policy’s name when the request was made.', resolve: (r) => snapshotOfRow(r).name }),
+      requester: t.relation('requester', { description: 'Who asked.' }),
+      fields: t.field({ type: [ReleasableFieldEnum], description: 'The fields released while available.', resolve: (r) => fieldsOfRow(r) }),
+      reason: t.exposeString('reason', { nullable: true, description: 'Why access is needed.' }),
+      ticketNumber: t.exposeString('ticketNumber', { nullable: true, description: 'The ticket it is for.' }),
+      startsAt: t.expose('startsAt', { type: 'DateTime', description: 'When the window opens.' }),
+      endsAt: t.expose('endsAt', { type: 'DateTime', description: 'When the window closes.' }),
+      pendingExpiresAt: t.expose('pendingExpiresAt', { type: 'DateTime', description: 'When it expires if still pending.' }),
+      availableAt: t.expose('availableAt', { type: 'DateTime', nullable: true, description: 'When it became available.' }),
+      closedAt: t.expose('closedAt', { type: 'DateTime', nullable: true, description: 'When it reached a final state.' }),
+      createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was made.' }),
+      currentStep: t.exposeInt('currentStep', { description: 'The approval step it waits for (from 0) while pending.' }),
+      steps: t.field({
+        type: [RequestStepRef],
+        description: 'Its approval steps (as the policy had them), with the approvals so far.',
+        select: { approvals: true },
+        resolve: (r) => snapshotOfRow(r).steps.map((s, index) => ({ ...s, index, request: r })),
+      }),
+      approvals: t.relation('approvals', { description: 'Every decision so far, oldest first.', query: { orderBy: { at: 'asc' } } }),
+      history: t.relation('history', { description: 'Every transition and decision, in order.', query: { orderBy: { seq: 'asc' } } }),
+      reviewRequired: t.exposeBoolean('reviewRequired', { description: 'Whether the policy asks for a review once it is finished.' }),
+      needsReview: t.boolean({
+        description: 'Whether it waits for a review now: the policy asks for one, nobody gave it yet, and it finished after having been available.',
+        resolve: (r, _a, ctx) => needsReview({ ...r, state: r.state as RequestState }, ctx.clock.now()),
+      }),
+      reviewedAt: t.expose('reviewedAt', { type: 'DateTime', nullable: true, description: 'When it was reviewed.' }),
+      reviewedBy: t.relation('reviewedBy', { nullable: true, description: 'Who reviewed it.' }),
+      reviewComment: t.exposeString('reviewComment', { nullable: true, description: 'The review’s comment.' }),
+      resubmittedFrom: t.relation('resubmittedFrom', { nullable: true, description: 'The denied, revoked or expired request this one was resubmitted from.' }),
+      viewerCanApprove: viewerCanField({ type: 'APPROVE' }, 'Whether the viewer may approve it now.'),
+      viewerCanDeny: viewerCanField({ type: 'DENY' }, 'Whether the viewer may deny it now.'),
+      viewerCanRevoke: viewerCanField({ type: 'REVOKE' }, 'Whether the viewer may revoke it now.'),
+      viewerCanCancel: viewerCanField({ type: 'CANCEL' }, 'Whether the viewer (its requester) may cancel it now.'),
+      viewerCanCheckIn: viewerCanField({ type: 'CHECK_IN' }, 'Whether the viewer (its requester) may check it in now.'),
+      viewerCanReview: viewerCanField({ type: 'REVIEW', comment: 'probe' }, 'Whether the viewer may review it now.'),
+      viewerCanReveal: t.boolean({
+        description: 'Whether the viewer can reveal the released fields through it now (its requester, while available).',
+        resolve: (r, _a, ctx) => r.requesterId === ctx.policy.userId && r.credentialId !== null && stateAt(r, ctx.clock.now()) === 'AVAILABLE',
+      }),
+    };
+  },
 });
 
 builder.prismaObjectFields('Credential', (t) => ({

@@ -280,7 +280,7 @@ builder.queryFields((t) => ({
         orderBy: t.arg({ type: CredentialOrderInput, description: 'Sort order (default: name ascending).' }),
       },
       resolve: async (_root, args, ctx, info) => {
-        const where = await credentialQueryWhere(ctx, { ...args.filter, organizationId: String(args.filter.organizationId) } as never);
+        const where = await credentialQueryWhere(ctx, { ...args.filter, organizationId: String(args.filter.organizationId) });
         return credentialPage(ctx, info, args, where, args.orderBy);
       },
     },
@@ -614,7 +614,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: ExportCredentialsInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const { organizationId: _ignored, ...filter } = input.filter ?? { organizationId: input.organizationId };
-      return exportCredentials(ctx, { organizationId: String(input.organizationId), filter: filter as never, format: input.format, includeSecrets: input.includeSecrets });
+      return exportCredentials(ctx, { organizationId: String(input.organizationId), filter, format: input.format, includeSecrets: input.includeSecrets });
     },
   }),
 }));

@@ -1,5 +1,5 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { builder } from '../../graphql/builder.ts';
+import { builder, type BuilderTypes } from '../../graphql/builder.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { localId } from '../../lib/ids.ts';
 import {
@@ -183,7 +183,7 @@ const ActionInput = builder.inputType('WorkflowActionInput', {
   }),
 });
 
-const workflowFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<never>, 'InputObject'>) => ({
+const workflowFields = (t: PothosSchemaTypes.InputFieldBuilder<BuilderTypes, 'InputObject'>) => ({
   name: t.string({ required: true, description: 'Display name (up to 200 characters).' }),
   enabled: t.boolean({ description: 'Default true.' }),
   trigger: t.field({ type: WorkflowTriggerEnum, required: true, description: 'What starts it.' }),
@@ -195,11 +195,11 @@ const workflowFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes
 
 const CreateWorkflowInput = builder.inputType('CreateWorkflowInput', {
   description: 'A new workflow.',
-  fields: (t) => ({ organizationId: t.id({ required: true, description: 'Global id of the organization.' }), ...workflowFields(t as never) }),
+  fields: (t) => ({ organizationId: t.id({ required: true, description: 'Global id of the organization.' }), ...workflowFields(t) }),
 });
 const UpdateWorkflowInput = builder.inputType('UpdateWorkflowInput', {
   description: 'The full new definition of a workflow (its signing secret stays).',
-  fields: (t) => ({ id: t.id({ required: true, description: 'Global id of the workflow.' }), ...workflowFields(t as never) }),
+  fields: (t) => ({ id: t.id({ required: true, description: 'Global id of the workflow.' }), ...workflowFields(t) }),
 });
 const SetWorkflowEnabledInput = builder.inputType('SetWorkflowEnabledInput', {
   description: 'Turns a workflow on or off.',
