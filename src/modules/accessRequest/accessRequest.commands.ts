@@ -26,10 +26,12 @@ import {
   canRemove,
   canResubmit,
   decide,
+  historyAction,
   initialState,
+  newRequestHistory,
+  outcomeHistory,
   TERMINAL_STATES,
   type LifecycleEvent,
-  type Outcome,
   type RequestState,
   type TimedTransition,
 } from './accessRequest.state.ts';
@@ -51,19 +53,6 @@ import {
 // --- persisting transitions ---
 
 type Transitioned = { request: RequestWithDecisions; events: DomainEvent[] };
-
-const historyAction: Record<Outcome['action'] | TimedTransition['action'], string> = {
-  APPROVE: 'APPROVE',
-  STEP_APPROVED: 'APPROVE',
-  DENY: 'DENY',
-  REVOKE: 'REVOKE',
-  CANCEL: 'CANCEL',
-  CHECK_IN: 'CHECK_IN',
-  REVIEW: 'REVIEW',
-  START: 'START',
-  END: 'END',
-  PENDING_TIMEOUT: 'PENDING_TIMEOUT',
-};
 
 /**
  * Takes the request's row lock before reading it — only when the caller may see the request: visibility is part
@@ -180,18 +169,12 @@ async function transition(ctx: Context, globalId: string, eventFor: LifecycleEve
       });
     }
     const comment = event.comment?.trim() || null;
-    // Approval with the window already open reads as two steps: approved (by the approver), then started.
-    const opensNow = outcome.to === 'AVAILABLE' && outcome.from === 'PENDING';
-    await appendHistory(tx, r, { actorUserId: actor.userId, action: historyAction[outcome.action], comment, from: outcome.from, to: opensNow ? 'APPROVED' : outcome.to, at: now });
-    if (outcome.action === 'STEP_APPROVED' && outcome.to === 'PENDING') {
-      await appendHistory(tx, r, { actorUserId: null, action: 'STEP_COMPLETED', from: 'PENDING', to: 'PENDING', at: now });
-    }
-    if (opensNow) {
-      await appendHistory(tx, r, { actorUserId: null, action: 'START', from: 'APPROVED', to: 'AVAILABLE', at: now });
+    for (const h of outcomeHistory(outcome)) {
+      await appendHistory(tx, r, { actorUserId: h.byActor ? actor.userId : null, action: h.action, comment: h.byActor ? comment : null, from: h.from, to: h.to, at: now });
     }
     await appendAudit(tx, ctx, {
       organizationId: r.organizationId,
-      action: `access_request.${historyAction[outcome.action].toLowerCase()}`,
+      action: `access_request.${historyAction(outcome.action).toLowerCase()}`,
       targetType: 'AccessRequest',
       targetId: r.id,
       // currentStep: the step it waits for afterwards, so that a feed can tell a partial approval (same step) from one
@@ -199,7 +182,7 @@ async function transition(ctx: Context, globalId: string, eventFor: LifecycleEve
       data: { from: outcome.from, to: outcome.to, step: outcome.decision?.step ?? null, currentStep: outcome.currentStep, comment, window: outcome.window ? { startsAt: outcome.window.startsAt.toISOString(), endsAt: outcome.window.endsAt.toISOString() } : null },
     });
     if (outcome.to !== outcome.from || outcome.currentStep !== r.currentStep || outcome.reviewed) {
-      events.push(eventOf(r, historyAction[outcome.action], outcome.from, outcome.to, outcome.currentStep, now));
+      events.push(eventOf(r, historyAction(outcome.action), outcome.from, outcome.to, outcome.currentStep, now));
     }
     await rotateIfDue(ctx, tx, r, outcome.from, outcome.to);
     return tx.accessRequest.findUniqueOrThrow({ where: { id: r.id }, include: { approvals: true } });
@@ -387,10 +370,8 @@ async function createRequest(ctx: Context, tx: TxClient, input: NewRequest, resu
     },
   });
   await tx.accessRequestParticipant.createMany({ data: participantRows(r, snapshotOf(policy)) });
-  await appendHistory(tx, r, { actorUserId: actor.userId, action: resubmittedFromId ? 'RESUBMIT' : 'REQUEST', comment: data.reason ?? null, from: null, to: 'PENDING', at: now });
-  if (state !== 'PENDING') {
-    await appendHistory(tx, r, { actorUserId: null, action: 'AUTO_APPROVE', from: 'PENDING', to: state === 'EXPIRED' ? 'EXPIRED' : 'APPROVED', at: now });
-    if (state === 'AVAILABLE') await appendHistory(tx, r, { actorUserId: null, action: 'START', from: 'APPROVED', to: 'AVAILABLE', at: now });
+  for (const h of newRequestHistory(state, resubmittedFromId !== null)) {
+    await appendHistory(tx, r, { actorUserId: h.byActor ? actor.userId : null, action: h.action, comment: h.byActor ? (data.reason ?? null) : null, from: h.from, to: h.to, at: now });
   }
   await appendAudit(tx, ctx, {
     organizationId: r.organizationId,
