@@ -22,7 +22,7 @@ import { InstallationState, isLoopbackAddress } from './modules/auth/installatio
 import { Keyring } from './modules/keys/keyring.ts';
 import { loadMasterKey } from './lib/crypto/envelope.ts';
 import { EventBus } from './lib/events.ts';
-import { startScheduler } from './modules/accessRequest/accessRequest.service.ts';
+import { startScheduler } from './modules/accessRequest/accessRequest.scheduler.ts';
 import { startWorkflowWorker, type WorkflowRun } from './modules/workflow/workflow.worker.ts';
 import { announceAppended } from './modules/audit/audit.chain.ts';
 import { corsOptions, surfacePlugins, wsErrors, wsOriginAllowed } from './graphql/surface.ts';

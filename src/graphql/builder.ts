@@ -113,3 +113,6 @@ export function invalidGlobalId(): GraphQLError {
 
 builder.queryType({ description: 'Entry points for reading.' });
 builder.mutationType({ description: 'Entry points for changing state. Expected refusals are typed results, not errors.' });
+
+/** The builder's type parameters, for helpers that take a field builder (shared input fields and the like). */
+export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;

@@ -1,6 +1,7 @@
 import type { Role } from '../generated/prisma-sqlite/enums.ts';
 import { ForbiddenError, MfaEnrollmentRequiredError } from '../lib/errors.ts';
 import { ACTIONS, type Action, type ActionRule } from './actions.ts';
+import { READABLE, type ReadableModel, type ReadableWhere } from './readable.ts';
 
 /** Who is calling. Built once per request (HTTP) or per connection (WebSocket) by context.ts. */
 export type Principal =
@@ -25,13 +26,15 @@ export type Principal =
 export type Resource = { organizationId?: string; userId?: string };
 
 /**
- * The one place authorization is decided. Services call `assert` before acting; list queries filter with
- * `organizationIds`/`where`; root fields declare scopes that ask `canSomewhere`. Deny wins: an action is
+ * The one place authorization is decided. Services call `assert` before acting; every node loader, relation,
+ * list and lookup filters rows with `readable(model)` (readable.ts); root fields declare scopes that ask
+ * `canSomewhere`. Deny wins: an action is
  * granted only when a rule grants it and no rule (principal kind, disabled state) denies it.
  * Results are cached for the life of the object (one request, or one WebSocket message).
  */
 export class Policy {
   private readonly cache = new Map<string, boolean>();
+  private readonly readableCache = new Map<ReadableModel, unknown>();
 
   constructor(readonly principal: Principal) {}
 
@@ -103,7 +106,20 @@ export class Policy {
     return [];
   }
 
-  /** A Prisma filter on `organizationId` for lists: only rows in organizations where the action is granted. */
+  /**
+   * The Prisma filter for the rows of `model` the caller may see (readable.ts). Node loaders, relations,
+   * connections and service lookups all use it, so visibility has one definition per model.
+   */
+  readable<M extends ReadableModel>(model: M): ReadableWhere[M] {
+    let where = this.readableCache.get(model) as ReadableWhere[M] | undefined;
+    if (where === undefined) {
+      where = READABLE[model].where(this);
+      this.readableCache.set(model, where);
+    }
+    return where;
+  }
+
+  /** A Prisma filter on `organizationId`: only rows in organizations where the action is granted (readable.ts builds on it). */
   where(action: Action): { organizationId: { in: string[] } } {
     return { organizationId: { in: this.organizationIds(action) } };
   }

@@ -16,7 +16,7 @@ import {
   WorkflowVariablesDocument,
   WorkflowsDocument,
 } from '../../src/sdk/generated.ts';
-import { enqueueWorkflowDeliveries } from '../../src/modules/workflow/workflow.worker.ts';
+import { enqueueWorkflowDeliveries } from '../../src/modules/workflow/workflow.matching.ts';
 
 // Real protocol peers: an SMTP server that receives and parses the mail, an HTTP receiver that checks webhook
 // signatures, and a Slack-like receiver. Time moves on the injected clock; the worker runs when told

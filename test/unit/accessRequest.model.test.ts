@@ -40,7 +40,7 @@ function newRequest(steps: Step[], over: Partial<RequestFacts> = {}): RequestFac
   };
 }
 
-/** What the service persists for an outcome (see transition() in accessRequest.service.ts). */
+/** What the service persists for an outcome (see transition() in accessRequest.commands.ts). */
 function apply(facts: RequestFacts, outcome: Outcome, now: Date): RequestFacts {
   const next: RequestFacts = { ...facts, decisions: [...facts.decisions] };
   for (const t of outcome.timed) {

@@ -5,6 +5,9 @@ import {
   effectiveState,
   initialState,
   needsReview,
+  newRequestHistory,
+  outcomeHistory,
+  type HistoryEntry,
   canRemove,
   canResubmit,
   stepProgress,
@@ -209,5 +212,34 @@ describe('step progress, resubmitting and removing', () => {
   ])('%s: resubmit %s, remove %s', (state, resubmit, remove) => {
     expect(canResubmit(state)).toBe(resubmit);
     expect(canRemove(state)).toBe(remove);
+  });
+});
+
+describe('history rows', () => {
+  const actor = (action: string, from: RequestState | null, to: RequestState): HistoryEntry => ({ action, from, to, byActor: true });
+  const system = (action: string, from: RequestState | null, to: RequestState): HistoryEntry => ({ action, from, to, byActor: false });
+
+  it.each<[RequestState, boolean, HistoryEntry[]]>([
+    ['PENDING', false, [actor('REQUEST', null, 'PENDING')]],
+    ['PENDING', true, [actor('RESUBMIT', null, 'PENDING')]],
+    ['APPROVED', false, [actor('REQUEST', null, 'PENDING'), system('AUTO_APPROVE', 'PENDING', 'APPROVED')]],
+    ['AVAILABLE', true, [actor('RESUBMIT', null, 'PENDING'), system('AUTO_APPROVE', 'PENDING', 'APPROVED'), system('START', 'APPROVED', 'AVAILABLE')]],
+    ['EXPIRED', false, [actor('REQUEST', null, 'PENDING'), system('AUTO_APPROVE', 'PENDING', 'EXPIRED')]],
+  ])('a new request in %s (resubmitted: %s) starts its history with the rows written for it', (state, resubmitted, expected) => {
+    expect(newRequestHistory(state, resubmitted)).toEqual(expected);
+  });
+
+  const approver: Actor = { userId: 'a1', role: 'MEMBER' };
+  const cases: [string, RequestFacts, LifecycleEvent, number, HistoryEntry[]][] = [
+    ['a partial approval of a step', { ...twoSteps }, { type: 'APPROVE' }, 5, [actor('APPROVE', 'PENDING', 'PENDING')]],
+    ['approval of the last step with the window open: approved, then started', facts(), { type: 'APPROVE' }, 5, [actor('APPROVE', 'PENDING', 'APPROVED'), system('START', 'APPROVED', 'AVAILABLE')]],
+    ['approval before the window opens', facts({ startsAt: at(20), endsAt: at(80) }), { type: 'APPROVE' }, 5, [actor('APPROVE', 'PENDING', 'APPROVED')]],
+    ['approval that completes a step but not the request', { ...twoSteps, decisions: [{ step: 0, approverId: 'a2', decision: 'APPROVE' }] }, { type: 'APPROVE' }, 5, [actor('APPROVE', 'PENDING', 'PENDING'), system('STEP_COMPLETED', 'PENDING', 'PENDING')]],
+    ['a denial', facts(), { type: 'DENY' }, 5, [actor('DENY', 'PENDING', 'DENIED')]],
+  ];
+  it.each(cases)('%s', (_name, f, event, minute, expected) => {
+    const outcome = decide(f, event, approver, at(minute));
+    expect(outcome.ok).toBe(true);
+    if (outcome.ok) expect(outcomeHistory(outcome)).toEqual(expected);
   });
 });

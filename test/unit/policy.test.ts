@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Policy, type Principal } from '../../src/policy/policy.ts';
 import { ACTIONS, type Action } from '../../src/policy/actions.ts';
+import { readFileSync } from 'node:fs';
+import { CALLERS, permissionMatrix, renderPermissionsDoc } from '../../scripts/lib/permissions-docs.ts';
+import { READABLE_MODELS } from '../../src/policy/readable.ts';
 
 const user = (memberships: Record<string, 'ADMIN' | 'MANAGER' | 'MEMBER' | 'AUDITOR'>, isSystemAdmin = false): Principal => ({
   kind: 'user',
@@ -76,5 +79,113 @@ describe('Policy lists and assertions', () => {
       expect(rule.principals.length, name).toBeGreaterThan(0);
       expect(Boolean(('roles' in rule && rule.roles) || ('system' in rule && rule.system) || ('self' in rule && rule.self)), name).toBe(true);
     }
+  });
+});
+
+/**
+ * Every action × every kind of caller, pinned by hand: a change to actions.ts or to the policy's deny rules shows
+ * up here as a reviewed diff. Columns, in order (CALLERS in scripts/lib/permissions-docs.ts): anonymous · user
+ * without membership · user ADMIN · MANAGER · MEMBER · AUDITOR of o1 · ADMIN of another organization · system
+ * admin without membership · ADMIN of o1 who must enroll a second factor · API key ADMIN · MANAGER · MEMBER ·
+ * AUDITOR of o1. x = granted in o1 (own account for self actions; installation-wide for system ones).
+ */
+const EXPECTED: Record<Action, string> = {
+  'viewer:read': '.xxxxxxxxxxxx',
+  'session:manage': '.xxxxxxxx....',
+  'mfa:manage': '.xxxxxxxx....',
+  'mfa:reset': '..x....x.....',
+  'invitation:respond': '.xxxxxxxx....',
+  'organization:create': '.......x.....',
+  'organization:read': '..xxxx...xxxx',
+  'organization:manage': '..x..........',
+  'member:read': '..xxxx...xxxx',
+  'member:manage': '..x..........',
+  'apiKey:read': '..x..........',
+  'apiKey:manage': '..x..........',
+  'audit:readSystem': '.......x.....',
+  'user:disable': '.......x.....',
+  'credential:read': '..xxxx...xxxx',
+  'credential:reveal': '..xxx....xxx.',
+  'credential:revealOtpSecret': '..x..........',
+  'credential:write': '..xxx....xxx.',
+  'credential:manageRestricted': '..xx.........',
+  'credential:delete': '..x..........',
+  'credential:export': '..xx.x.......',
+  'credential:exportSecrets': '..x..........',
+  'category:manage': '..xx.........',
+  'folder:manage': '..xx.........',
+  'accessPolicy:read': '..xxxx...xxxx',
+  'accessPolicy:manage': '..xx.........',
+  'accessRequest:create': '..xxx........',
+  'accessRequest:decide': '..xxxx.......',
+  'accessRequest:readAll': '..x..x...x..x',
+  'accessRequest:revokeAny': '..x..........',
+  'workflow:read': '..xx.x...xx.x',
+  'workflow:manage': '..xx.........',
+  'accessRecord:read': '..xx.x...xx.x',
+  'accessEvent:read': '..xx.x...xx.x',
+  'audit:read': '..x..x...x..x',
+};
+
+describe('actions × roles × principal kinds', () => {
+  const matrix = permissionMatrix();
+  it('the columns are the callers the table above was written for', () => {
+    expect(CALLERS.map((c) => c.key)).toEqual([
+      'anonymous', 'user', 'user:ADMIN', 'user:MANAGER', 'user:MEMBER', 'user:AUDITOR', 'otherOrgAdmin', 'systemAdmin', 'enrolling',
+      'apiKey:ADMIN', 'apiKey:MANAGER', 'apiKey:MEMBER', 'apiKey:AUDITOR',
+    ]);
+    expect(Object.keys(EXPECTED).sort()).toEqual(Object.keys(ACTIONS).sort());
+  });
+  it.each(Object.keys(ACTIONS) as Action[])('%s', (action) => {
+    expect(CALLERS.map((c) => (matrix[action][c.key] ? 'x' : '.')).join('')).toBe(EXPECTED[action]);
+  });
+  it('no API key holds an action the table does not admit API keys to, whatever its role', () => {
+    for (const [action, rule] of Object.entries(ACTIONS) as [Action, (typeof ACTIONS)[Action]][]) {
+      if ((rule.principals as readonly string[]).includes('apiKey')) continue;
+      for (const c of CALLERS.filter((c) => c.principal.kind === 'apiKey')) expect(matrix[action][c.key], `${action} ${c.key}`).toBe(false);
+    }
+  });
+});
+
+describe('docs/permissions.md', () => {
+  it('is what the policy generates (run `npm run permissions:docs` after changing an action or a visibility rule)', () => {
+    expect(readFileSync(new URL('../../docs/permissions.md', import.meta.url), 'utf8')).toBe(renderPermissionsDoc());
+  });
+});
+
+describe('Policy.readable', () => {
+  const member = new Policy(user({ o1: 'MEMBER', o2: 'AUDITOR' }));
+  it('scopes organization-owned models to the organizations where the reading action is granted', () => {
+    expect(member.readable('Credential')).toEqual({ organizationId: { in: ['o1', 'o2'] } });
+    expect(member.readable('ApiKey')).toEqual({ organizationId: { in: [] } });
+    expect(member.readable('Invitation')).toEqual({ organizationId: { in: [] } });
+    expect(member.readable('Workflow')).toEqual({ organizationId: { in: ['o2'] } });
+    expect(member.readable('Organization')).toEqual({ id: { in: ['o1', 'o2'] } });
+  });
+  it('users: oneself and people sharing an organization where members are readable; everyone for a system admin', () => {
+    expect(member.readable('User')).toEqual({ OR: [{ id: 'u1' }, { memberships: { some: { organizationId: { in: ['o1', 'o2'] } } } }] });
+    expect(new Policy(user({}, true)).readable('User')).toEqual({});
+    expect(new Policy(apiKey('MEMBER')).readable('User')).toEqual({ OR: [{ memberships: { some: { organizationId: { in: ['o1'] } } } }] });
+  });
+  it('access requests: an API key sees only what readAll grants; a user also their own and those naming them', () => {
+    expect(new Policy(apiKey('MEMBER')).readable('AccessRequest')).toEqual({ organizationId: { in: [] } });
+    expect(new Policy(apiKey('AUDITOR')).readable('AccessRequest')).toEqual({ organizationId: { in: ['o1'] } });
+    const where = member.readable('AccessRequest') as { OR: unknown[] };
+    expect(where.OR).toHaveLength(3);
+    expect(where.OR[0]).toEqual({ organizationId: { in: ['o2'] } });
+    expect(where.OR[1]).toEqual({ requesterId: 'u1', organizationId: { in: ['o1', 'o2'] } });
+  });
+  it('anonymous callers and users who must enroll a second factor see no rows of any organization', () => {
+    const enrolling = new Policy({ ...(user({ o1: 'ADMIN' }) as Extract<Principal, { kind: 'user' }>), mfaEnrollmentRequired: true });
+    for (const p of [new Policy({ kind: 'anonymous' }), enrolling]) {
+      expect(p.readable('Credential')).toEqual({ organizationId: { in: [] } });
+      expect(p.readable('Organization')).toEqual({ id: { in: [] } });
+    }
+  });
+  it('has a rule for every model with a node id, and caches the filter per policy object', () => {
+    expect(READABLE_MODELS.sort()).toEqual(
+      ['AccessPolicy', 'AccessRequest', 'ApiKey', 'AuditEvent', 'Category', 'Credential', 'Folder', 'Invitation', 'Membership', 'Organization', 'User', 'Workflow'],
+    );
+    expect(member.readable('User')).toBe(member.readable('User'));
   });
 });

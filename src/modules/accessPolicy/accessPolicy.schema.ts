@@ -1,12 +1,11 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { builder } from '../../graphql/builder.ts';
+import { builder, type BuilderTypes } from '../../graphql/builder.ts';
 import { ErrorInterface } from '../../graphql/errors.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import type { Context } from '../../context.ts';
 import type { Role } from '../../generated/prisma-sqlite/enums.ts';
 import { RoleEnum } from '../organization/organization.schema.ts';
 import { UserNode } from '../user/user.schema.ts';
-import { visibleUsersWhere } from '../user/user.service.ts';
 import { CredentialNode } from '../credential/credential.schema.ts';
 import type { Step, Who } from '../accessRequest/accessRequest.state.ts';
 import {
@@ -61,7 +60,7 @@ builder.objectType(PolicyViolationError, {
 /** Users named by a policy, as the viewer may see them (members of the organization). */
 async function usersOf(ctx: Context, ids: string[]) {
   if (ids.length === 0) return [];
-  return ctx.db.user.findMany({ where: { id: { in: ids }, AND: [visibleUsersWhere(ctx)] }, orderBy: { email: 'asc' } });
+  return ctx.db.user.findMany({ where: { id: { in: ids }, AND: [ctx.policy.readable('User')] }, orderBy: { email: 'asc' } });
 }
 
 const PeopleRef = builder.objectRef<Who>('AccessPrincipals').implement({
@@ -87,17 +86,17 @@ const ScopeRef = builder.objectRef<ParsedPolicy['scope'] & { organizationId: str
     credentials: t.prismaField({
       type: ['Credential'],
       description: 'Named credentials.',
-      resolve: (query, s, _a, ctx) => ctx.db.credential.findMany({ ...query, where: { id: { in: s.credentialIds }, AND: [ctx.policy.where('credential:read')] }, orderBy: { name: 'asc' } }),
+      resolve: (query, s, _a, ctx) => ctx.db.credential.findMany({ ...query, where: { id: { in: s.credentialIds }, AND: [ctx.policy.readable('Credential')] }, orderBy: { name: 'asc' } }),
     }),
     folders: t.prismaField({
       type: ['Folder'],
       description: 'Folders, subfolders included.',
-      resolve: (query, s, _a, ctx) => ctx.db.folder.findMany({ ...query, where: { id: { in: s.folderIds }, organizationId: s.organizationId }, orderBy: { name: 'asc' } }),
+      resolve: (query, s, _a, ctx) => ctx.db.folder.findMany({ ...query, where: { id: { in: s.folderIds }, organizationId: s.organizationId, AND: [ctx.policy.readable('Folder')] }, orderBy: { name: 'asc' } }),
     }),
     categories: t.prismaField({
       type: ['Category'],
       description: 'Categories.',
-      resolve: (query, s, _a, ctx) => ctx.db.category.findMany({ ...query, where: { id: { in: s.categoryIds }, organizationId: s.organizationId }, orderBy: { name: 'asc' } }),
+      resolve: (query, s, _a, ctx) => ctx.db.category.findMany({ ...query, where: { id: { in: s.categoryIds }, organizationId: s.organizationId, AND: [ctx.policy.readable('Category')] }, orderBy: { name: 'asc' } }),
     }),
   }),
 });
@@ -107,7 +106,7 @@ export const AccessPolicyNode = builder.prismaNode('AccessPolicy', {
     'Who may request which restricted credentials, who approves in which steps, whether a review follows, and the rules every request must meet.',
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
-  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.where('accessPolicy:read')] }),
+  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.readable('AccessPolicy')] }),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Display name.' }),
     description: t.exposeString('description', { nullable: true, description: 'What the policy is for.' }),
@@ -140,7 +139,7 @@ export const AccessPolicyNode = builder.prismaNode('AccessPolicy', {
 builder.prismaObjectFields('Organization', (t) => ({
   accessPolicies: t.relation('accessPolicies', {
     description: 'The organization’s access policies, by name.',
-    query: (_args, ctx) => ({ where: ctx.policy.where('accessPolicy:read'), orderBy: { name: 'asc' } }),
+    query: (_args, ctx) => ({ where: ctx.policy.readable('AccessPolicy'), orderBy: { name: 'asc' } }),
   }),
 }));
 
@@ -181,7 +180,7 @@ const ScopeInput = builder.inputType('AccessPolicyScopeInput', {
   }),
 });
 
-const policyFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<never>, 'InputObject'>) => ({
+const policyFields = (t: PothosSchemaTypes.InputFieldBuilder<BuilderTypes, 'InputObject'>) => ({
   name: t.string({ required: true, description: 'Display name (up to 200 characters).' }),
   description: t.string({ description: 'What the policy is for.' }),
   enabled: t.boolean({ description: 'Default true.' }),
@@ -204,11 +203,11 @@ const policyFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes.E
 
 const CreateAccessPolicyInput = builder.inputType('CreateAccessPolicyInput', {
   description: 'A new access policy.',
-  fields: (t) => ({ organizationId: t.id({ required: true, description: 'Global id of the organization.' }), ...policyFields(t as never) }),
+  fields: (t) => ({ organizationId: t.id({ required: true, description: 'Global id of the organization.' }), ...policyFields(t) }),
 });
 const UpdateAccessPolicyInput = builder.inputType('UpdateAccessPolicyInput', {
   description: 'The full new rules of a policy (omitted optional fields take their defaults). Requests already made keep their rules.',
-  fields: (t) => ({ id: t.id({ required: true, description: 'Global id of the policy.' }), ...policyFields(t as never) }),
+  fields: (t) => ({ id: t.id({ required: true, description: 'Global id of the policy.' }), ...policyFields(t) }),
 });
 const DeleteAccessPolicyInput = builder.inputType('DeleteAccessPolicyInput', {
   description: 'The policy to delete.',

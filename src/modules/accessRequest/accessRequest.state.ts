@@ -137,6 +137,53 @@ export function initialState(steps: Step[], window: { startsAt: Date; endsAt: Da
   return steps.length === 0 ? approvedState(window, now) : 'PENDING';
 }
 
+// --- history ---
+
+/** One history row as the lifecycle writes it; `byActor`: done by the person acting (with their comment), else by the system. */
+export type HistoryEntry = { action: string; from: RequestState | null; to: RequestState; byActor: boolean };
+
+const HISTORY_ACTION: Record<Outcome['action'] | TimedTransition['action'], string> = {
+  APPROVE: 'APPROVE',
+  STEP_APPROVED: 'APPROVE',
+  DENY: 'DENY',
+  REVOKE: 'REVOKE',
+  CANCEL: 'CANCEL',
+  CHECK_IN: 'CHECK_IN',
+  REVIEW: 'REVIEW',
+  START: 'START',
+  END: 'END',
+  PENDING_TIMEOUT: 'PENDING_TIMEOUT',
+};
+
+/** The name an outcome or a timed transition is recorded under (history, audit `access_request.<name>`, events). */
+export const historyAction = (action: Outcome['action'] | TimedTransition['action']): string => HISTORY_ACTION[action];
+
+/**
+ * The history a new request starts with: asked (or resubmitted) by the requester; without approval steps, then
+ * approved at once by the system (or expired, if its window is already over), and started when it is open.
+ */
+export function newRequestHistory(state: RequestState, resubmitted: boolean): HistoryEntry[] {
+  const entries: HistoryEntry[] = [{ action: resubmitted ? 'RESUBMIT' : 'REQUEST', from: null, to: 'PENDING', byActor: true }];
+  if (state !== 'PENDING') {
+    entries.push({ action: 'AUTO_APPROVE', from: 'PENDING', to: state === 'EXPIRED' ? 'EXPIRED' : 'APPROVED', byActor: false });
+    if (state === 'AVAILABLE') entries.push({ action: 'START', from: 'APPROVED', to: 'AVAILABLE', byActor: false });
+  }
+  return entries;
+}
+
+/**
+ * The history rows of an event's outcome (after those of its timed transitions). An approval that completes a
+ * step but not the request adds STEP_COMPLETED; an approval with the window already open reads as two steps:
+ * approved (by the approver), then started (by the system).
+ */
+export function outcomeHistory(outcome: Outcome): HistoryEntry[] {
+  const opensNow = outcome.to === 'AVAILABLE' && outcome.from === 'PENDING';
+  const entries: HistoryEntry[] = [{ action: HISTORY_ACTION[outcome.action], from: outcome.from, to: opensNow ? 'APPROVED' : outcome.to, byActor: true }];
+  if (outcome.action === 'STEP_APPROVED' && outcome.to === 'PENDING') entries.push({ action: 'STEP_COMPLETED', from: 'PENDING', to: 'PENDING', byActor: false });
+  if (opensNow) entries.push({ action: 'START', from: 'APPROVED', to: 'AVAILABLE', byActor: false });
+  return entries;
+}
+
 /** Whether the actor may decide (approve or deny) the request now: the current step's approver, not yet decided. */
 export function canDecideNow(facts: RequestFacts, actor: Actor, now: Date): boolean {
   return decide(facts, { type: 'APPROVE' }, actor, now).ok;

@@ -8,7 +8,7 @@ export const ApiKeyNode = builder.prismaNode('ApiKey', {
   description: 'A machine credential for one organization and role, sent as the `x-api-key` header. The key itself is shown only once, at creation.',
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
-  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.where('apiKey:read')] }),
+  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.readable('ApiKey')] }),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'What the key is for.' }),
     role: t.expose('role', { type: RoleEnum, description: 'The role the key acts with inside its organization.' }),
@@ -28,7 +28,7 @@ builder.prismaObjectField('Organization', 'apiKeys', (t) =>
     authScopes: (org, _args, ctx) => ctx.policy.can('apiKey:read', { organizationId: org.id }),
     cursor: 'id',
     totalCount: true,
-    query: () => ({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+    query: (_args, ctx) => ({ where: ctx.policy.readable('ApiKey'), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
   }),
 );
 

@@ -22,7 +22,7 @@ export const AuditEventNode = builder.prismaNode('AuditEvent', {
     'One entry of an organization’s tamper-evident audit log. Entries form a hash chain: each `hash` covers the entry and the `prevHash` before it, so editing, removing or reordering entries is detected by `verifyAuditLog`.',
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
-  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.where('audit:read')] }),
+  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.readable('AuditEvent')] }),
   fields: (t) => ({
     seq: t.exposeInt('seq', { description: 'Position in the organization’s chain: 1, 2, 3… without gaps.' }),
     action: t.exposeString('action', { description: 'What happened, as a dotted verb, e.g. `member.add`, `credential.reveal`, `audit.export`.' }),

@@ -4,7 +4,6 @@ import type { Context } from '../../context.ts';
 import type { Db } from '../../db/client.ts';
 import type { Prisma } from '../../generated/prisma-sqlite/client.ts';
 import { localId } from '../../lib/ids.ts';
-import { visibleUsersWhere } from '../user/user.service.ts';
 import { appendAudit, auditHash, GENESIS_HASH, SYSTEM_CHAIN, type StoredAuditFields } from './audit.chain.ts';
 
 /** Rows read per round trip when walking a chain: verification and export never hold a whole chain's rows. */
@@ -128,7 +127,7 @@ function withId<Q extends { select?: object | null }>(query: Q): Q {
 /** The user who acted on an entry, if the viewer may see them. Batched per request; `query` is Pothos's. */
 export function auditActorUser<Q extends Omit<Prisma.UserFindManyArgs, 'where'>>(ctx: Context, query: Q, userId: string) {
   const load = batchLoader(ctx, `user:${JSON.stringify(query)}`, (ids) =>
-    ctx.db.user.findMany({ ...withId(query), where: { id: { in: ids }, AND: [visibleUsersWhere(ctx)] } }),
+    ctx.db.user.findMany({ ...withId(query), where: { id: { in: ids }, AND: [ctx.policy.readable('User')] } }),
   );
   return load(userId);
 }
@@ -136,7 +135,7 @@ export function auditActorUser<Q extends Omit<Prisma.UserFindManyArgs, 'where'>>
 /** The API key that acted on an entry, if the viewer may see API keys there. Batched per request. */
 export function auditActorApiKey<Q extends Omit<Prisma.ApiKeyFindManyArgs, 'where'>>(ctx: Context, query: Q, apiKeyId: string) {
   const load = batchLoader(ctx, `apiKey:${JSON.stringify(query)}`, (ids) =>
-    ctx.db.apiKey.findMany({ ...withId(query), where: { id: { in: ids }, AND: [ctx.policy.where('apiKey:read')] } }),
+    ctx.db.apiKey.findMany({ ...withId(query), where: { id: { in: ids }, AND: [ctx.policy.readable('ApiKey')] } }),
   );
   return load(apiKeyId);
 }

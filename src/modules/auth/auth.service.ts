@@ -20,7 +20,7 @@ import { anonymousPolicy, Policy, type Principal } from '../../policy/policy.ts'
 import type { AuthMethod, Role } from '../../generated/prisma-sqlite/enums.ts';
 import { looksLikeEmail } from '../../lib/text.ts';
 import { appendAudit } from '../audit/audit.chain.ts';
-import { provisionOrganization } from '../organization/organization.service.ts';
+import { provisionOrganization } from '../organization/organization.provision.ts';
 
 /** lastUsedAt is refreshed at most this often, so that authenticating is not a write on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000;

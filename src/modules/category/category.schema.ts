@@ -15,13 +15,13 @@ export const CategoryNode = builder.prismaNode('Category', {
   description: 'A kind of credential within one organization (e.g. Network, Vendor), used to file and filter them.',
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
-  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.where('credential:read')] }),
+  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.readable('Category')] }),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Display name, unique within the organization (ignoring letter case).' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the category was created.' }),
     credentialCount: t.relationCount('credentials', {
       description: 'How many credentials in this category are not archived.',
-      where: { archivedAt: null },
+      where: (_args, ctx) => ({ archivedAt: null, AND: [ctx.policy.readable('Credential')] }),
     }),
     organization: t.relation('organization', { description: 'The organization the category belongs to.' }),
   }),
@@ -30,7 +30,7 @@ export const CategoryNode = builder.prismaNode('Category', {
 builder.prismaObjectField('Organization', 'categories', (t) =>
   t.relation('categories', {
     description: 'The organization’s credential categories, by name.',
-    query: (_args, ctx) => ({ where: ctx.policy.where('credential:read'), orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+    query: (_args, ctx) => ({ where: ctx.policy.readable('Category'), orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
   }),
 );
 

@@ -29,7 +29,7 @@ import {
   type RevealResult,
 } from './reveal.service.ts';
 import { exportCredentials } from './export.service.ts';
-import { releasedFields } from '../accessRequest/accessRequest.service.ts';
+import { releasedFields } from '../accessRequest/accessRequest.queries.ts';
 import type { AccessRecord, Credential, Prisma } from '../../generated/prisma-sqlite/client.ts';
 
 const CredentialKindEnum = builder.enumType('CredentialKind', {
@@ -136,7 +136,7 @@ export const CredentialNode = builder.prismaNode('Credential', {
     'A credential kept in the vault. Everything here is metadata: secret material is never a field; it is released only by revealCredential, which is audited.',
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
-  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.where('credential:read')] }),
+  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.readable('Credential')] }),
   fields: (t) => ({
     kind: t.expose('kind', { type: CredentialKindEnum, description: 'What kind of secret it holds.' }),
     name: t.exposeString('name', { description: 'Name (IT Glue’s "description").' }),
@@ -280,7 +280,7 @@ builder.queryFields((t) => ({
         orderBy: t.arg({ type: CredentialOrderInput, description: 'Sort order (default: name ascending).' }),
       },
       resolve: async (_root, args, ctx, info) => {
-        const where = await credentialQueryWhere(ctx, { ...args.filter, organizationId: String(args.filter.organizationId) } as never);
+        const where = await credentialQueryWhere(ctx, { ...args.filter, organizationId: String(args.filter.organizationId) });
         return credentialPage(ctx, info, args, where, args.orderBy);
       },
     },
@@ -614,7 +614,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: ExportCredentialsInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const { organizationId: _ignored, ...filter } = input.filter ?? { organizationId: input.organizationId };
-      return exportCredentials(ctx, { organizationId: String(input.organizationId), filter: filter as never, format: input.format, includeSecrets: input.includeSecrets });
+      return exportCredentials(ctx, { organizationId: String(input.organizationId), filter, format: input.format, includeSecrets: input.includeSecrets });
     },
   }),
 }));

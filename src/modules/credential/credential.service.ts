@@ -103,8 +103,8 @@ function assertMayWrite(ctx: Context, organizationId: string, restricted: { befo
 /** Loads a credential the viewer may see (metadata), or answers FORBIDDEN exactly as for a missing id. */
 export async function loadVisibleCredential(ctx: Context, tx: TxClient, globalId: string): Promise<Credential> {
   const id = localId(globalId, 'Credential');
-  const credential = await tx.credential.findUnique({ where: { id } });
-  if (!credential || !ctx.policy.can('credential:read', { organizationId: credential.organizationId })) throw new ForbiddenError();
+  const credential = await tx.credential.findFirst({ where: { id, AND: [ctx.policy.readable('Credential')] } });
+  if (!credential) throw new ForbiddenError();
   return credential;
 }
 

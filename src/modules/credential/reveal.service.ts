@@ -11,7 +11,7 @@ import { openSecret } from './secrets.ts';
 import type { AccessRecord, Credential } from '../../generated/prisma-sqlite/client.ts';
 import { localId } from '../../lib/ids.ts';
 import { DecryptionError } from '../../lib/crypto/envelope.ts';
-import { releasingRequest } from '../accessRequest/accessRequest.service.ts';
+import { releasingRequest } from '../accessRequest/accessRequest.queries.ts';
 import { recordCredentialAccess as countCredentialAccess } from '../../lib/metrics.ts';
 import type { ReleasableField } from '../accessPolicy/accessPolicy.service.ts';
 

@@ -18,14 +18,14 @@ export const FolderNode = builder.prismaNode('Folder', {
   description: 'A folder of an organization’s vault. Folders nest to any depth; credentials are filed in them.',
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
-  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.where('credential:read')] }),
+  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.readable('Folder')] }),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Display name, unique among its siblings (ignoring letter case).' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the folder was created.' }),
     parent: t.relation('parent', { nullable: true, description: 'The folder this one is in; null at the top level.' }),
     children: t.relation('children', {
       description: 'The folders directly inside this one, by name.',
-      query: { orderBy: [{ name: 'asc' }, { id: 'asc' }] },
+      query: (_args, ctx) => ({ where: ctx.policy.readable('Folder'), orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
     }),
     path: t.stringList({
       description: 'Names from the top-level folder down to this one (this folder’s own name last).',
@@ -33,7 +33,7 @@ export const FolderNode = builder.prismaNode('Folder', {
     }),
     credentialCount: t.relationCount('credentials', {
       description: 'How many credentials directly in this folder (not in its subfolders) are not archived.',
-      where: { archivedAt: null },
+      where: (_args, ctx) => ({ archivedAt: null, AND: [ctx.policy.readable('Credential')] }),
     }),
     organization: t.relation('organization', { description: 'The organization the folder belongs to.' }),
   }),
@@ -58,7 +58,7 @@ builder.prismaObjectField('Organization', 'folders', (t) =>
       parentId: t.arg.id({ description: 'Global id of the folder whose subfolders to list; omit or null for the top level.' }),
     },
     query: (args, ctx) => ({
-      where: { ...ctx.policy.where('credential:read'), ...parentFilter(args.parentId) },
+      where: { AND: [ctx.policy.readable('Folder'), parentFilter(args.parentId)] },
       orderBy: [{ name: 'asc' }, { id: 'asc' }],
     }),
   }),

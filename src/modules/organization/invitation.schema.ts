@@ -38,7 +38,7 @@ export const InvitationNode = builder.prismaNode('Invitation', {
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
   // As a node, for the organization's ADMINs; the invitee reads theirs through viewer.invitations.
-  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.where('member:manage')] }),
+  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.readable('Invitation')] }),
   fields: (t) => ({
     email: t.exposeString('email', { description: 'Who is invited (lower-case).' }),
     role: t.expose('role', { type: RoleEnum, description: 'The role they get on accepting.' }),
@@ -65,7 +65,7 @@ builder.prismaObjectField('Organization', 'invitations', (t) =>
     authScopes: (org, _args, ctx) => ctx.policy.can('member:manage', { organizationId: org.id }),
     cursor: 'id',
     totalCount: true,
-    query: () => ({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+    query: (_args, ctx) => ({ where: ctx.policy.readable('Invitation'), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
   }),
 );
 

@@ -33,7 +33,7 @@ export const OrganizationNode = builder.prismaNode('Organization', {
   description: 'A tenant: one client organization whose credentials are kept in the vault.',
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
-  findUnique: (id, ctx) => ({ id, AND: [{ id: { in: ctx.policy.organizationIds('organization:read') } }] }),
+  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.readable('Organization')] }),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Display name.' }),
     status: t.expose('status', { type: OrganizationStatusEnum, description: 'Whether the organization is in active use.' }),
@@ -53,7 +53,7 @@ export const OrganizationNode = builder.prismaNode('Organization', {
       description: 'Members and their roles, oldest first.',
       cursor: 'id',
       totalCount: true,
-      query: (_args, ctx) => ({ where: ctx.policy.where('member:read'), orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+      query: (_args, ctx) => ({ where: ctx.policy.readable('Membership'), orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
     }),
   }),
 });
@@ -62,10 +62,7 @@ export const MembershipNode = builder.prismaNode('Membership', {
   description: 'A user’s membership in an organization, with their role there.',
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
-  findUnique: (id, ctx) => ({
-    id,
-    AND: [ctx.policy.userId ? { OR: [{ userId: ctx.policy.userId }, ctx.policy.where('member:read')] } : ctx.policy.where('member:read')],
-  }),
+  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.readable('Membership')] }),
   fields: (t) => ({
     role: t.expose('role', { type: RoleEnum, description: 'The role in this organization.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the user joined the organization.' }),
@@ -81,11 +78,11 @@ builder.queryFields((t) => ({
     type: 'Organization',
     cursor: 'id',
     totalCount: (_parent, _args, ctx) =>
-      ctx.db.organization.count({ where: { id: { in: ctx.policy.organizationIds('organization:read') } } }),
+      ctx.db.organization.count({ where: ctx.policy.readable('Organization') }),
     resolve: (query, _root, _args, ctx) =>
       ctx.db.organization.findMany({
         ...query,
-        where: { id: { in: ctx.policy.organizationIds('organization:read') } },
+        where: ctx.policy.readable('Organization'),
         orderBy: [{ name: 'asc' }, { id: 'asc' }],
       }),
   }),
@@ -102,8 +99,7 @@ builder.queryFields((t) => ({
       } catch {
         return null;
       }
-      if (!ctx.policy.can('organization:read', { organizationId: id })) return null;
-      return ctx.db.organization.findUnique({ ...query, where: { id } });
+      return ctx.db.organization.findFirst({ ...query, where: { id, AND: [ctx.policy.readable('Organization')] } });
     },
   }),
 }));

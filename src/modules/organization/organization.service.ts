@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AppDeps, Context } from '../../context.ts';
+import type { Context } from '../../context.ts';
 import type { TxClient } from '../../db/client.ts';
 import { ForbiddenError, LastAdminError } from '../../lib/errors.ts';
 import { localId } from '../../lib/ids.ts';
@@ -7,16 +7,10 @@ import { parseInput, text } from '../../lib/validate.ts';
 import { ROLES } from '../../policy/actions.ts';
 import type { Role } from '../../generated/prisma-sqlite/enums.ts';
 import { appendAudit } from '../audit/audit.chain.ts';
-import { seedCategories } from '../category/category.service.ts';
+import { provisionOrganization } from './organization.provision.ts';
 import { principalsChanged } from '../auth/auth.service.ts';
 
 const role = z.enum(ROLES);
-
-/** What every new organization starts with: its first data key and the seven default categories. */
-export async function provisionOrganization(deps: AppDeps, tx: TxClient, organizationId: string): Promise<void> {
-  await deps.keyring.create(tx, organizationId, 1);
-  await seedCategories(tx, organizationId);
-}
 
 export async function createOrganization(ctx: Context, input: { name: string }) {
   ctx.policy.assert('organization:create');

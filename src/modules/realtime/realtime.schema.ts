@@ -6,9 +6,8 @@ import type { AccessRecord, AuditEvent } from '../../generated/prisma-sqlite/cli
 import { AccessRecordRef, AccessSurfaceEnum, CredentialNode } from '../credential/credential.schema.ts';
 import { ACCESS_SURFACES } from '../credential/reveal.service.ts';
 import { UserNode } from '../user/user.schema.ts';
-import { visibleUsersWhere } from '../user/user.service.ts';
-import { AccessRequestNode } from '../accessRequest/accessRequest.schema.ts';
-import { viewerCan, visibleRequestWhere, type RequestWithDecisions } from '../accessRequest/accessRequest.service.ts';
+import { AccessRequestNode } from '../accessRequest/accessRequest.types.ts';
+import { viewerCan, type RequestWithDecisions } from '../accessRequest/accessRequest.queries.ts';
 import { auditFeed, decodeCursor, perDelivery, type FeedItem } from './feed.ts';
 
 builder.subscriptionType({
@@ -63,7 +62,7 @@ const PasswordAccessEvent = builder.objectRef<FeedItem<AccessEvent>>('PasswordAc
         const id = record.credentialId;
         // Shared only between subscribers asking for the same columns.
         return perDelivery(policy, `credential:${record.id}:${JSON.stringify(query)}`, () =>
-          ctx.db.credential.findFirst({ ...query, where: { id, AND: [policy.where('credential:read')] } }),
+          ctx.db.credential.findFirst({ ...query, where: { id, AND: [policy.readable('Credential')] } }),
         );
       },
     }),
@@ -75,7 +74,7 @@ const PasswordAccessEvent = builder.objectRef<FeedItem<AccessEvent>>('PasswordAc
         const { record, policy } = e.item;
         if (!record.actorUserId) return null;
         const id = record.actorUserId;
-        return perDelivery(policy, `actor:${record.id}`, () => ctx.db.user.findFirst({ where: { id, AND: [visibleUsersWhere(asOf(ctx, policy))] } }));
+        return perDelivery(policy, `actor:${record.id}`, () => ctx.db.user.findFirst({ where: { id, AND: [policy.readable('User')] } }));
       },
     }),
   }),
@@ -111,7 +110,7 @@ async function requestOf(ctx: Context, policy: Policy, row: AuditEvent): Promise
   if (row.targetType !== 'AccessRequest' || !row.targetId || !row.action.startsWith('access_request.')) return null;
   const id = row.targetId;
   const request = await perDelivery(policy, `request:${row.chain}:${row.seq}`, () =>
-    ctx.db.accessRequest.findFirst({ where: { id, AND: [visibleRequestWhere(asOf(ctx, policy))] }, include: { approvals: true } }),
+    ctx.db.accessRequest.findFirst({ where: { id, AND: [policy.readable('AccessRequest')] }, include: { approvals: true } }),
   );
   if (!request) return null;
   const data = dataOf(row);

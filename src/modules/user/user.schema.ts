@@ -1,12 +1,12 @@
 import { builder } from '../../graphql/builder.ts';
-import { disableUser, enableUser, visibleUsersWhere } from './user.service.ts';
+import { disableUser, enableUser } from './user.service.ts';
 import type { User } from '../../generated/prisma-sqlite/client.ts';
 
 export const UserNode = builder.prismaNode('User', {
   description: 'A person who signs in. One user may belong to several organizations, with a role in each.',
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
-  findUnique: (id, ctx) => ({ id, AND: [visibleUsersWhere(ctx)] }),
+  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.readable('User')] }),
   fields: (t) => ({
     email: t.exposeString('email', { description: 'Sign-in address, lower-cased.' }),
     name: t.exposeString('name', { description: 'Display name.' }),
@@ -18,7 +18,7 @@ export const UserNode = builder.prismaNode('User', {
     memberships: t.relation('memberships', {
       description: 'The user’s memberships in organizations the viewer may see.',
       query: (_args, ctx) => ({
-        where: ctx.policy.userId ? { OR: [{ userId: ctx.policy.userId }, ctx.policy.where('member:read')] } : ctx.policy.where('member:read'),
+        where: ctx.policy.readable('Membership'),
         orderBy: { createdAt: 'asc' },
       }),
     }),

@@ -4,22 +4,6 @@ import { localId } from '../../lib/ids.ts';
 import { appendAudit } from '../audit/audit.chain.ts';
 import { principalsChanged } from '../auth/auth.service.ts';
 
-/**
- * Which users the viewer may see: themselves, people in organizations where they may read members, and
- * everyone for system administrators (who disable accounts installation-wide).
- */
-export function visibleUsersWhere(ctx: Context) {
-  const p = ctx.policy.principal;
-  if (p.kind === 'user' && p.isSystemAdmin) return {};
-  const orgIds = ctx.policy.organizationIds('member:read');
-  return {
-    OR: [
-      ...(ctx.policy.userId ? [{ id: ctx.policy.userId }] : []),
-      { memberships: { some: { organizationId: { in: orgIds } } } },
-    ],
-  };
-}
-
 async function setDisabled(ctx: Context, userGlobalId: string, disabled: boolean) {
   const userId = localId(userGlobalId, 'User');
   ctx.policy.assert('user:disable', { userId: undefined });

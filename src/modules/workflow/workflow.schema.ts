@@ -1,5 +1,5 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { builder } from '../../graphql/builder.ts';
+import { builder, type BuilderTypes } from '../../graphql/builder.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { localId } from '../../lib/ids.ts';
 import {
@@ -13,18 +13,15 @@ import {
   type WorkflowVariable,
 } from './workflow.rules.ts';
 import {
-  ACTION_TYPES,
   createWorkflow,
   deleteWorkflow,
-  parseWorkflow,
   setWorkflowEnabled,
   testWorkflowAction,
   updateWorkflow,
-  type ParsedWorkflow,
-  type StoredAction,
   type TestResult,
   type WorkflowInput,
 } from './workflow.service.ts';
+import { ACTION_TYPES, parseWorkflow, type ParsedWorkflow, type StoredAction } from './workflow.definition.ts';
 
 const WorkflowTriggerEnum = builder.enumType('WorkflowTrigger', {
   description: 'What starts a workflow.',
@@ -142,7 +139,7 @@ export const WorkflowNode = builder.prismaNode('Workflow', {
   description: 'When its trigger fires in its organization and all filters match, its actions run (email, signed webhook, Slack). Never carries a secret.',
   id: { field: 'id', description: 'Global id.' },
   nullable: true,
-  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.where('workflow:read')] }),
+  findUnique: (id, ctx) => ({ id, AND: [ctx.policy.readable('Workflow')] }),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Display name.' }),
     enabled: t.exposeBoolean('enabled', { description: 'Disabled workflows match nothing; their unsent deliveries are cancelled.' }),
@@ -186,7 +183,7 @@ const ActionInput = builder.inputType('WorkflowActionInput', {
   }),
 });
 
-const workflowFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<never>, 'InputObject'>) => ({
+const workflowFields = (t: PothosSchemaTypes.InputFieldBuilder<BuilderTypes, 'InputObject'>) => ({
   name: t.string({ required: true, description: 'Display name (up to 200 characters).' }),
   enabled: t.boolean({ description: 'Default true.' }),
   trigger: t.field({ type: WorkflowTriggerEnum, required: true, description: 'What starts it.' }),
@@ -198,11 +195,11 @@ const workflowFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes
 
 const CreateWorkflowInput = builder.inputType('CreateWorkflowInput', {
   description: 'A new workflow.',
-  fields: (t) => ({ organizationId: t.id({ required: true, description: 'Global id of the organization.' }), ...workflowFields(t as never) }),
+  fields: (t) => ({ organizationId: t.id({ required: true, description: 'Global id of the organization.' }), ...workflowFields(t) }),
 });
 const UpdateWorkflowInput = builder.inputType('UpdateWorkflowInput', {
   description: 'The full new definition of a workflow (its signing secret stays).',
-  fields: (t) => ({ id: t.id({ required: true, description: 'Global id of the workflow.' }), ...workflowFields(t as never) }),
+  fields: (t) => ({ id: t.id({ required: true, description: 'Global id of the workflow.' }), ...workflowFields(t) }),
 });
 const SetWorkflowEnabledInput = builder.inputType('SetWorkflowEnabledInput', {
   description: 'Turns a workflow on or off.',
