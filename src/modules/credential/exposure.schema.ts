@@ -80,8 +80,9 @@ const RotateCredentialsItemRef = builder.objectRef<BulkRotateItem>('RotateCreden
 const RotateCredentialsPayload = builder.objectRef<{ items: BulkRotateItem[] }>('RotateCredentialsPayload').implement({
   description: 'One result per id, in the order given.',
   fields: (t) => ({
-    items: t.field({ type: [RotateCredentialsItemRef], description: 'Each id’s outcome.', resolve: (p) => p.items }),
-    rotatedCount: t.int({ description: 'How many were rotated.', resolve: (p) => p.items.filter((i) => i.credential).length }),
+    results: t.field({ type: [RotateCredentialsItemRef], description: 'Each id’s outcome, in the order given.', resolve: (p) => p.items }),
+    succeeded: t.int({ description: 'How many were rotated.', resolve: (p) => p.items.filter((i) => i.credential).length }),
+    failed: t.int({ description: 'How many were refused (see each result’s error).', resolve: (p) => p.items.filter((i) => !i.credential).length }),
   }),
 });
 

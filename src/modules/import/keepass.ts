@@ -14,8 +14,8 @@ export const KDBX_MAX_PARALLELISM = 16;
 class KdfLimitError extends Error {}
 
 let installed = false;
-/** kdbxweb ships no argon2; the native package computes raw argon2d/argon2id hashes off the event loop. */
-function installArgon2() {
+/** kdbxweb ships no argon2; the native package computes raw argon2d/argon2id hashes off the event loop (also for files a test writes). */
+export function installArgon2() {
   if (installed) return;
   installed = true;
   kdbxweb.CryptoEngine.setArgon2Impl(async (password, salt, memory, iterations, length, parallelism, type, version) => {
