@@ -73,7 +73,13 @@ const RotateCredentialsItemRef = builder.objectRef<BulkRotateItem>('RotateCreden
     id: t.id({ description: 'The id as given.', resolve: (i) => i.id }),
     credential: t.field({ type: CredentialNode, nullable: true, description: 'The credential after rotation; null when refused.', resolve: (i) => i.credential }),
     passwordStrength: t.int({ nullable: true, description: 'zxcvbn score (0–4) of the new password.', resolve: (i) => i.strength }),
-    error: t.field({ type: ErrorInterface, nullable: true, description: 'Why this one was not rotated (ValidationError, ConflictError, CredentialNotAvailableError…); null on success.', resolve: (i) => i.error }),
+    error: t.field({
+      type: ErrorInterface,
+      nullable: true,
+      description: 'Why this one was not rotated (ValidationError, ConflictError, CredentialNotAvailableError…); null on success.',
+      // graphql-js treats a returned Error instance as a thrown one, so the refusal travels as a plain copy.
+      resolve: (i) => (i.error ? ({ ...i.error, name: i.error.name, message: i.error.message } as Error) : null),
+    }),
   }),
 });
 
