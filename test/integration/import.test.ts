@@ -1,6 +1,10 @@
 // Importers (issue 17): every format through importCredentials, dry runs, idempotent re-imports, changed rows as
 // new versions, rules, problems with row paths, all-or-nothing, audit and policy.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as kdbxweb from 'kdbxweb';
 import { decodeGlobalID } from '@pothos/plugin-relay';
@@ -71,7 +75,7 @@ describe('Bitwarden JSON: dry run, import, re-import, changed rows', () => {
     const content = bitwarden('Switch-Pass-1!');
 
     const dry = await importAs(org.admin, org, { format: 'BITWARDEN', content, dryRun: true });
-    expect(dry).toMatchObject({ __typename: 'ImportCredentialsPayload', dryRun: true, committed: false, rows: 3, created: 2, updated: 0, unchanged: 0, skipped: 1, foldersCreated: 2 });
+    expect(dry).toMatchObject({ __typename: 'ImportCredentialsPayload', dryRun: true, committed: false, rows: 3, created: 2, updated: 0, unchanged: 0, skipped: 1, foldersCreated: 3 });
     expect(dry.fileSha256).toBe(createHash('sha256').update(content).digest('hex'));
     expect(dry.items.map((i: any) => [i.row, i.action, i.name])).toEqual([
       [1, 'CREATE', 'Core switch'],
@@ -277,5 +281,66 @@ describe('who may import', () => {
     const other = await createOrg(server, 'other');
     const cross = await server.gql(IMPORT, { input: { organizationId: other.orgId, format: 'ITGLUE', content, dryRun: true } }, org.admin);
     expect(cross.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('npm run vaultgate -- import', () => {
+  function runCli(args: string[], stdin = '', env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'import', ...args], {
+        env: { ...process.env, NODE_ENV: 'test', PASSWORD_HASH_PROFILE: 'test', DATABASE_URL: server.db.url, LOG_LEVEL: 'warn', VAULTGATE_MASTER_KEY: server.app.deps.config.masterKey!, ...env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      child.stdin.end(stdin);
+    });
+  }
+
+  it('checks the whole file first, imports in batches, and a second run changes nothing', { timeout: 120_000 }, async () => {
+    const org = await createOrg(server, 'cli');
+    const member = await addMember(server, org, 'MEMBER');
+    const orgId = local(org.orgId);
+    const dir = mkdtempSync(join(tmpdir(), 'vaultgate-import-'));
+    const file = join(dir, 'export.csv');
+    writeFileSync(file, ['name,username,password,folder', ...Array.from({ length: 25 }, (_, i) => `Host ${i},root,pw-${i}-x,Servers/Rack ${i % 3}`)].join('\n'));
+    try {
+      const refused = await runCli(['--format', 'itglue', '--org', orgId, '--as', org.admin.email, '--password', 'x', file]);
+      expect(refused.code).toBe(2);
+      const notAllowed = await runCli(['--format', 'itglue', '--org', orgId, '--as', member.email, file]);
+      expect(notAllowed).toMatchObject({ code: 1, stderr: expect.stringContaining('may not import') });
+
+      const dry = await runCli(['--format', 'itglue', '--org', orgId, '--as', org.admin.email, '--dry-run', file]);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout).toContain('dry run of');
+      expect(dry.stdout).toMatch(/rows\s+created\s+updated\s+unchanged\s+skipped\s+folders\s+problems\n\s+25\s+25\s+0\s+0\s+0\s+4\s+0/);
+      expect(await server.app.deps.db.credential.count({ where: { organizationId: orgId } })).toBe(0);
+
+      const done = await runCli(['--format', 'itglue', '--org', orgId, '--as', org.admin.email, '--batch-size', '10', '--restricted-folder', 'rack 0', file]);
+      expect(done.code, done.stderr).toBe(0);
+      expect(done.stdout).toContain('3 batch(es)');
+      expect(done.stdout + done.stderr).not.toContain('pw-1-x');
+      expect(await server.app.deps.db.credential.count({ where: { organizationId: orgId } })).toBe(25);
+      expect(await server.app.deps.db.credential.count({ where: { organizationId: orgId, restricted: true } })).toBe(9);
+      const entries = await server.app.deps.db.auditEvent.findMany({ where: { organizationId: orgId, action: 'credential.import' }, orderBy: { seq: 'asc' } });
+      expect(entries.map((e) => JSON.parse(e.data!).batch)).toEqual([1, 2, 3]);
+      expect(entries.every((e) => e.actorUserId === local(org.admin.userId))).toBe(true);
+
+      const again = await runCli(['--format', 'itglue', '--org', orgId, '--as', org.admin.email, file]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/\n\s+25\s+0\s+0\s+25\s+0\s+0\s+0/);
+
+      writeFileSync(file, 'name,password\nok,a\nbad,\n');
+      const bad = await runCli(['--format', 'itglue', '--org', orgId, '--as', org.admin.email, file]);
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toContain('rows[2].password: is empty');
+      expect(bad.stderr).toContain('nothing was written');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

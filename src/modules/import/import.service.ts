@@ -183,7 +183,13 @@ export async function importBatch(
   const newFolders = new Set<string>();
   for (const p of planned) {
     const folderId = findFolder(folders, p.item.folder);
-    if (folderId === undefined) newFolders.add(p.item.folder.map(lower).join('/'));
+    // Each missing level is a folder to create ("Servers/Rack 1" when neither exists: two).
+    if (folderId === undefined) {
+      for (let depth = 1; depth <= p.item.folder.length; depth++) {
+        const prefix = p.item.folder.slice(0, depth);
+        if (findFolder(folders, prefix) === undefined) newFolders.add(prefix.map(lower).join('\u0000'));
+      }
+    }
     const e = bySourceId.get(p.item.sourceId);
     if (!e) continue;
     p.existing = e;
