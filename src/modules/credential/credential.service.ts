@@ -158,7 +158,7 @@ function cleanNotes(notes: string | null | undefined): string | null | undefined
  * Validates secret material for a kind and turns it into the fields to seal, plus the metadata derived from it
  * (SSH fingerprint, password strength). Messages never echo the secret.
  */
-function prepareSecrets(kind: CredentialKind, raw: SecretInput, userInputs: string[]) {
+function prepareSecrets(kind: CredentialKind, raw: SecretInput, userInputs: string[], rate = true) {
   const s = parseInput(secretSchema, raw);
   const issues: FieldIssue[] = [];
   const fields: PlainSecret[] = [];
@@ -179,7 +179,7 @@ function prepareSecrets(kind: CredentialKind, raw: SecretInput, userInputs: stri
     if (!s.password) refuse('password', 'is required for a PASSWORD credential (or ask for a generated one)');
     else {
       fields.push({ field: 'PASSWORD', plaintext: s.password });
-      strength = passwordStrength(s.password, userInputs).score;
+      strength = rate ? passwordStrength(s.password, userInputs).score : null;
     }
     if (s.otpSecret) {
       try {
@@ -234,7 +234,7 @@ export type CreateCredentialInput = MetadataInput &
   SecretInput & { organizationId: string; kind: CredentialKind; generate?: GeneratorInput | null };
 
 /** Credential metadata and secrets validated and prepared for writing; no database involved (an import's dry run uses it). */
-export function prepareCreate(input: CreateCredentialInput) {
+export function prepareCreate(input: CreateCredentialInput, options: { rateStrength?: boolean } = {}) {
   const meta = parseInput(metadataSchema.extend({ name: text(255) }), pickMetadata(input));
   const notes = cleanNotes(meta.notes);
   let generated: string | null = null;
@@ -243,7 +243,8 @@ export function prepareCreate(input: CreateCredentialInput) {
     if (input.password) throw ValidationError.field('input.generate', 'give either a password or generator options, not both');
     generated = generateFrom(input.generate);
   }
-  const secrets = prepareSecrets(input.kind, { ...input, password: generated ?? input.password }, [meta.name, meta.username ?? ''].filter(Boolean));
+  // Rating is the slow part (zxcvbn, milliseconds per password): a validation-only caller (an import's dry run) skips it.
+  const secrets = prepareSecrets(input.kind, { ...input, password: generated ?? input.password }, [meta.name, meta.username ?? ''].filter(Boolean), options.rateStrength ?? true);
   return { meta, notes, generated, secrets };
 }
 export type PreparedCreate = ReturnType<typeof prepareCreate>;

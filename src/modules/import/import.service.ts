@@ -164,7 +164,7 @@ export async function importBatch(
         restricted,
         password: item.password,
         otpSecret: item.otpSecret,
-      });
+      }, { rateStrength: !input.dryRun });
       planned.push({ row: c.row, item, restricted, categoryId, prepared, existing: null, action: 'CREATE', reason: null, metadataChanged: false, secretChanged: false });
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
