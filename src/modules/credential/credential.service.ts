@@ -58,6 +58,9 @@ const metadataSchema = z.object({
     .nullish(),
 });
 
+/** Built once: zod schemas are costly to build, and an import prepares thousands of rows. */
+const createMetadataSchema = metadataSchema.extend({ name: text(255) });
+
 const secretString = (what: string) => z.string().min(1, 'must not be empty').max(SECRET_MAX, `must be at most ${SECRET_MAX} characters`).describe(what);
 
 const secretSchema = z.object({
@@ -235,7 +238,7 @@ export type CreateCredentialInput = MetadataInput &
 
 /** Credential metadata and secrets validated and prepared for writing; no database involved (an import's dry run uses it). */
 export function prepareCreate(input: CreateCredentialInput, options: { rateStrength?: boolean } = {}) {
-  const meta = parseInput(metadataSchema.extend({ name: text(255) }), pickMetadata(input));
+  const meta = parseInput(createMetadataSchema, pickMetadata(input));
   const notes = cleanNotes(meta.notes);
   let generated: string | null = null;
   if (input.generate) {
