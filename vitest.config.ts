@@ -42,6 +42,8 @@ export const POSTGRES_FILES = [
   'test/integration/accessRequests.queues.test.ts', // the queues' SQL filters against the pure rules, on both dialects
   'test/integration/outages.test.ts', // PostgreSQL cut behind a TCP proxy: circuit breaker, 503s, recovery
   'test/integration/vault.test.ts', // invitations and exports in batches; PostgreSQL-only interleavings
+  'test/integration/import.test.ts', // a whole batch in one transaction under the organization's row lock; the unique source id per organization
+  'test/integration/exposure.test.ts', // grouped reads of access records (groupBy, max over timestamps) and the bulk rotation's per-id transactions
   'test/integration/mfa.test.ts', // second factors: conditional updates that refuse a replayed code, on both dialects
   // A sample of the rest: the main request flow end to end, and membership constraints (unique violations)
   'test/integration/accessRequests.test.ts',

@@ -15,6 +15,15 @@
 //   keys status
 //       Per organization: the current data-key version, secrets per version and the master key wrapping each.
 //
+//   import --format <itglue|bitwarden|keepass|1password|csv> --org <organization id or name> --as <email> [--dry-run]
+//          [--restricted-folder <name>]… [--category-map <source>=<category>]… [--column <field>=<header>]…
+//          [--batch-size <n>] FILE
+//       Imports another vault's export (docs/import.md) on the authority of the user --as names (their role in the
+//       organization decides, as for importCredentials; the audit log names them). Validates the whole file first
+//       (a dry run); writes only when no row has a problem, in batches of --batch-size rows (default 500), each
+//       one transaction. CSV files are streamed. A KeePass master password comes from VAULTGATE_IMPORT_PASSWORD,
+//       standard input or a prompt, never from argv.
+//
 //   The key commands are resumable: interrupted (Ctrl-C stops after the current batch) or failed, the same
 //   command run again finishes the job.
 import { existsSync } from 'node:fs';
@@ -38,15 +47,20 @@ import { loadMasterKey, MasterKeyError, writeKeyFile, type MasterKey } from './l
 import { KeyRotationError, keyStatus, rekeyOrganization, rotateMasterKey } from './modules/keys/rotation.ts';
 import { InstallationState } from './modules/auth/installation.ts';
 import { PrincipalCache } from './modules/auth/principalCache.ts';
+import type { AppDeps } from './context.ts';
+import { runImport } from './cli.import.ts';
 
 const USAGE = `usage:
   npm run vaultgate -- admin create --email <email> --name <name> --org <organization name>
       (password from standard input, or prompted on a terminal)
   npm run vaultgate -- keys rotate-master --new-key-file <path> [--generate] [--batch-size <n>]
   npm run vaultgate -- keys rekey-org (--org <organization id or name> | --all) [--batch-size <n>]
-  npm run vaultgate -- keys status`;
+  npm run vaultgate -- keys status
+  npm run vaultgate -- import --format <itglue|bitwarden|keepass|1password|csv> --org <organization> --as <email> [--dry-run]
+      [--restricted-folder <name>]... [--category-map <source>=<category>]... [--column <field>=<header>]... [--batch-size <n>] FILE
+      (a KeePass master password from VAULTGATE_IMPORT_PASSWORD, standard input, or prompted on a terminal)`;
 
-async function readPassword(): Promise<string> {
+async function readPassword(label = 'Password'): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) {
     const rl = createInterface({ input: stdin });
@@ -56,7 +70,7 @@ async function readPassword(): Promise<string> {
     }
     return '';
   }
-  process.stderr.write('Password (not shown): ');
+  process.stderr.write(`${label} (not shown): `);
   stdin.setRawMode(true);
   stdin.resume();
   let value = '';
@@ -101,7 +115,7 @@ async function adminCreate(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   try {
     const { user, organization } = await createAdministrator(
-      { config, db, clock: systemClock, logger, keyring: new Keyring(loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile })), events: new EventBus(), limits: createRateLimiter({ redisUrl: undefined, redisPrefix: config.rateLimits.redisPrefix }, systemClock), principals: new PrincipalCache(0), installation: new InstallationState(), health: new DependencyHealth(logger) },
+      appDeps(config, db, logger),
       { email: values.email, name: values.name ?? values.email, password, organizationName: values.org },
       { onlyIfFirst: false },
     );
@@ -116,6 +130,22 @@ async function adminCreate(argv: string[]): Promise<number> {
   } finally {
     await db.$disconnect();
   }
+}
+
+/** What the services need, for one CLI command (no server: no Redis, no cache, events go nowhere). */
+function appDeps(config: Config, db: Db, logger: ReturnType<typeof createLogger>): AppDeps {
+  return {
+    config,
+    db,
+    clock: systemClock,
+    logger,
+    keyring: new Keyring(loadMasterKey({ envValue: config.masterKey, keyFilePath: config.masterKeyFile, create: config.createMasterKeyFile })),
+    events: new EventBus(),
+    limits: createRateLimiter({ redisUrl: undefined, redisPrefix: config.rateLimits.redisPrefix }, systemClock),
+    principals: new PrincipalCache(0),
+    installation: new InstallationState(),
+    health: new DependencyHealth(logger),
+  };
 }
 
 // --- keys ---
@@ -368,6 +398,7 @@ async function main(): Promise<number> {
   if (group === 'keys' && command === 'rotate-master') return keysRotateMaster(rest);
   if (group === 'keys' && command === 'rekey-org') return keysRekeyOrg(rest);
   if (group === 'keys' && command === 'status') return keysStatus(rest);
+  if (group === 'import') return runImport([command, ...rest].filter((a) => a !== undefined), { readPassword, findOrganizations, appDeps });
   console.error(USAGE);
   return 2;
 }

@@ -21,7 +21,7 @@ export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
   }),
 });
 
-const FieldIssueRef = builder.objectRef<FieldIssue>('FieldError').implement({
+export const FieldIssueRef = builder.objectRef<FieldIssue>('FieldError').implement({
   description: 'One invalid input field.',
   fields: (t) => ({
     path: t.exposeStringList('path', { description: 'Path of the field within the input, e.g. ["input", "email"].' }),

@@ -49,6 +49,7 @@ export const ACTIONS = {
   'credential:delete': { description: 'Delete a credential for good', roles: ['ADMIN'], principals: ['user'] },
   'credential:export': { description: 'Export credential metadata', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user'] },
   'credential:exportSecrets': { description: 'Export credentials with their secrets', roles: ['ADMIN'], principals: ['user'] },
+  'credential:import': { description: 'Import credentials from another vault’s export (IT Glue, Bitwarden, KeePass, 1Password, CSV); also creates the folders the file names', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
   'category:manage': { description: 'Add, rename and remove categories', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
   'folder:manage': { description: 'Create, rename, move and delete folders', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
   // Access requests. The role gate here is the outer bound; the access policy then names who, within it,
@@ -63,6 +64,7 @@ export const ACTIONS = {
   'workflow:read': { description: 'See an organization’s workflows and their delivery log', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user', 'apiKey'] },
   'workflow:manage': { description: 'Create, edit, enable, test and delete workflows', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
   'accessRecord:read': { description: 'See who revealed, copied or exported a credential (Credential.accessRecords)', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user', 'apiKey'] },
+  'exposure:read': { description: 'See everything one person revealed, copied, exported or was released through a request, and whether it was rotated since (exposureReport)', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user'] },
   'accessEvent:read': { description: 'Watch reveals, copies and exports live (passwordAccessed)', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user', 'apiKey'] },
   'audit:read': { description: 'Read, verify and export the audit log', roles: ['ADMIN', 'AUDITOR'], principals: ['user', 'apiKey'] },
 } as const satisfies Record<string, ActionRule>;

@@ -143,8 +143,10 @@
       "ConflictError",
       "CredentialArchivedError",
       "CredentialHasOpenRequestsError",
+      "CredentialNotAvailableError",
       "FieldNotAvailableError",
       "FolderNotEmptyError",
+      "ImportProblemsError",
       "InvalidCredentialsError",
       "InvalidRequestStateError",
       "InvalidSecondFactorError",
@@ -162,6 +164,12 @@
     "ExportCredentialsResult": [
       "ExportCredentialsPayload",
       "RateLimitedError",
+      "ValidationError"
+    ],
+    "ImportCredentialsResult": [
+      "ConflictError",
+      "ImportCredentialsPayload",
+      "ImportProblemsError",
       "ValidationError"
     ],
     "InviteMemberResult": [
@@ -278,6 +286,10 @@
     "RotateCredentialResult": [
       "ConflictError",
       "RotateCredentialPayload",
+      "ValidationError"
+    ],
+    "RotateCredentialsResult": [
+      "RotateCredentialsPayload",
       "ValidationError"
     ],
     "SignInResult": [
@@ -464,8 +476,10 @@
       "ConflictError",
       "CredentialArchivedError",
       "CredentialHasOpenRequestsError",
+      "CredentialNotAvailableError",
       "FieldNotAvailableError",
       "FolderNotEmptyError",
+      "ImportProblemsError",
       "InvalidCredentialsError",
       "InvalidRequestStateError",
       "InvalidSecondFactorError",
@@ -483,6 +497,12 @@
     "ExportCredentialsResult": [
       "ExportCredentialsPayload",
       "RateLimitedError",
+      "ValidationError"
+    ],
+    "ImportCredentialsResult": [
+      "ConflictError",
+      "ImportCredentialsPayload",
+      "ImportProblemsError",
       "ValidationError"
     ],
     "InviteMemberResult": [
@@ -599,6 +619,10 @@
     "RotateCredentialResult": [
       "ConflictError",
       "RotateCredentialPayload",
+      "ValidationError"
+    ],
+    "RotateCredentialsResult": [
+      "RotateCredentialsPayload",
       "ValidationError"
     ],
     "SignInResult": [

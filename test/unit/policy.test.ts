@@ -37,6 +37,14 @@ describe('Policy.can', () => {
     ['ADMIN api key still cannot manage members (users only)', apiKey('ADMIN'), 'member:manage', { organizationId: 'o1' }, false],
     ['ADMIN api key cannot manage api keys', apiKey('ADMIN'), 'apiKey:manage', { organizationId: 'o1' }, false],
     ['api key has no sessions', apiKey('ADMIN'), 'session:manage', {}, false],
+    ['admin imports credentials', user({ o1: 'ADMIN' }), 'credential:import', { organizationId: 'o1' }, true],
+    ['manager imports credentials', user({ o1: 'MANAGER' }), 'credential:import', { organizationId: 'o1' }, true],
+    ['member does not import', user({ o1: 'MEMBER' }), 'credential:import', { organizationId: 'o1' }, false],
+    ['auditor does not import', user({ o1: 'AUDITOR' }), 'credential:import', { organizationId: 'o1' }, false],
+    ['ADMIN api key does not import (users only)', apiKey('ADMIN'), 'credential:import', { organizationId: 'o1' }, false],
+    ['auditor reads an exposure report', user({ o1: 'AUDITOR' }), 'exposure:read', { organizationId: 'o1' }, true],
+    ['manager reads an exposure report', user({ o1: 'MANAGER' }), 'exposure:read', { organizationId: 'o1' }, true],
+    ['member does not read exposure reports', user({ o1: 'MEMBER' }), 'exposure:read', { organizationId: 'o1' }, false],
   ];
   it.each(table)('%s', (_name, principal, action, resource, expected) => {
     expect(new Policy(principal).can(action, resource)).toBe(expected);
@@ -112,6 +120,7 @@ const EXPECTED: Record<Action, string> = {
   'credential:delete': '..x..........',
   'credential:export': '..xx.x.......',
   'credential:exportSecrets': '..x..........',
+  'credential:import': '..xx.........',
   'category:manage': '..xx.........',
   'folder:manage': '..xx.........',
   'accessPolicy:read': '..xxxx...xxxx',
@@ -123,6 +132,7 @@ const EXPECTED: Record<Action, string> = {
   'workflow:read': '..xx.x...xx.x',
   'workflow:manage': '..xx.........',
   'accessRecord:read': '..xx.x...xx.x',
+  'exposure:read': '..xx.x.......',
   'accessEvent:read': '..xx.x...xx.x',
   'audit:read': '..x..x...x..x',
 };

@@ -379,7 +379,7 @@ const AutofillSelectorInput = builder.inputType('AutofillSelectorInput', {
     selector: t.string({ required: true, description: 'CSS selector of the input.' }),
   }),
 });
-const PasswordGeneratorInput = builder.inputType('PasswordGeneratorInput', {
+export const PasswordGeneratorInput = builder.inputType('PasswordGeneratorInput', {
   description: 'Options for a generated password (cryptographically random).',
   fields: (t) => ({
     length: t.int({ description: '8 to 256 characters (default 24).' }),

@@ -58,6 +58,9 @@ const metadataSchema = z.object({
     .nullish(),
 });
 
+/** Built once: zod schemas are costly to build, and an import prepares thousands of rows. */
+const createMetadataSchema = metadataSchema.extend({ name: text(255) });
+
 const secretString = (what: string) => z.string().min(1, 'must not be empty').max(SECRET_MAX, `must be at most ${SECRET_MAX} characters`).describe(what);
 
 const secretSchema = z.object({
@@ -158,7 +161,7 @@ function cleanNotes(notes: string | null | undefined): string | null | undefined
  * Validates secret material for a kind and turns it into the fields to seal, plus the metadata derived from it
  * (SSH fingerprint, password strength). Messages never echo the secret.
  */
-function prepareSecrets(kind: CredentialKind, raw: SecretInput, userInputs: string[]) {
+function prepareSecrets(kind: CredentialKind, raw: SecretInput, userInputs: string[], rate = true) {
   const s = parseInput(secretSchema, raw);
   const issues: FieldIssue[] = [];
   const fields: PlainSecret[] = [];
@@ -179,7 +182,7 @@ function prepareSecrets(kind: CredentialKind, raw: SecretInput, userInputs: stri
     if (!s.password) refuse('password', 'is required for a PASSWORD credential (or ask for a generated one)');
     else {
       fields.push({ field: 'PASSWORD', plaintext: s.password });
-      strength = passwordStrength(s.password, userInputs).score;
+      strength = rate ? passwordStrength(s.password, userInputs).score : null;
     }
     if (s.otpSecret) {
       try {
@@ -233,10 +236,9 @@ async function writeVersion(
 export type CreateCredentialInput = MetadataInput &
   SecretInput & { organizationId: string; kind: CredentialKind; generate?: GeneratorInput | null };
 
-export async function createCredential(ctx: Context, input: CreateCredentialInput) {
-  const organizationId = localId(input.organizationId, 'Organization');
-  assertMayWrite(ctx, organizationId, { before: false, after: input.restricted === true });
-  const meta = parseInput(metadataSchema.extend({ name: text(255) }), pickMetadata(input));
+/** Credential metadata and secrets validated and prepared for writing; no database involved (an import's dry run uses it). */
+export function prepareCreate(input: CreateCredentialInput, options: { rateStrength?: boolean } = {}) {
+  const meta = parseInput(createMetadataSchema, pickMetadata(input));
   const notes = cleanNotes(meta.notes);
   let generated: string | null = null;
   if (input.generate) {
@@ -244,51 +246,83 @@ export async function createCredential(ctx: Context, input: CreateCredentialInpu
     if (input.password) throw ValidationError.field('input.generate', 'give either a password or generator options, not both');
     generated = generateFrom(input.generate);
   }
-  const secrets = prepareSecrets(input.kind, { ...input, password: generated ?? input.password }, [meta.name, meta.username ?? ''].filter(Boolean));
+  // Rating is the slow part (zxcvbn, milliseconds per password): a validation-only caller (an import's dry run) skips it.
+  const secrets = prepareSecrets(input.kind, { ...input, password: generated ?? input.password }, [meta.name, meta.username ?? ''].filter(Boolean), options.rateStrength ?? true);
+  return { meta, notes, generated, secrets };
+}
+export type PreparedCreate = ReturnType<typeof prepareCreate>;
+
+/** Where an imported credential came from (see import.service); never set by createCredential. */
+export type ImportOrigin = { importSource: string; importSourceId: string };
+
+/**
+ * Writes a prepared credential inside the caller's transaction: the row, its first version (sealed), the audit
+ * entry. `placement` holds local ids the caller has already checked belong to the organization.
+ */
+export async function insertCredential(
+  ctx: Context,
+  tx: TxClient,
+  organizationId: string,
+  kind: CredentialKind,
+  prepared: PreparedCreate,
+  placement: { categoryId?: string | null; folderId?: string | null },
+  origin?: ImportOrigin,
+) {
+  assertMayWrite(ctx, organizationId, { before: false, after: prepared.meta.restricted === true });
+  const { meta, notes, secrets } = prepared;
   const now = ctx.clock.now();
+  const created = await tx.credential.create({
+    data: {
+      organizationId,
+      kind,
+      name: meta.name,
+      username: meta.username ?? null,
+      url: meta.url ?? null,
+      notes: notes ?? null,
+      restricted: meta.restricted ?? false,
+      resourceType: meta.resourceType ?? null,
+      resourceId: meta.resourceId ?? null,
+      autofillSelectors: meta.autofillSelectors ? JSON.stringify(meta.autofillSelectors) : null,
+      publicKeyFingerprint: secrets.fingerprint,
+      passwordStrength: secrets.strength,
+      currentVersion: 1,
+      createdAt: now,
+      passwordUpdatedAt: now,
+      createdById: ctx.policy.userId,
+      updatedById: ctx.policy.userId,
+      categoryId: placement.categoryId ?? null,
+      folderId: placement.folderId ?? null,
+      importSource: origin?.importSource ?? null,
+      importSourceId: origin?.importSourceId ?? null,
+    },
+  });
+  const fields = [...secrets.fields];
+  for (const [position, k] of secrets.apiKeys.entries()) {
+    const key = await tx.credentialApiKey.create({
+      data: { credentialId: created.id, clientIdentifier: k.clientIdentifier, secretIdentifier: k.secretIdentifier, position },
+    });
+    fields.push({ field: 'API_KEY_SECRET', keyRef: key.id, plaintext: k.secret });
+  }
+  await writeVersion(ctx, tx, created, 1, fields, null);
+  await appendAudit(tx, ctx, {
+    organizationId,
+    action: 'credential.create',
+    targetType: 'Credential',
+    targetId: created.id,
+    data: { name: created.name, kind: created.kind, restricted: created.restricted, ...(origin ? { importSource: origin.importSource } : {}) },
+  });
+  return created;
+}
+
+export async function createCredential(ctx: Context, input: CreateCredentialInput) {
+  const organizationId = localId(input.organizationId, 'Organization');
+  assertMayWrite(ctx, organizationId, { before: false, after: input.restricted === true });
+  const prepared = prepareCreate(input);
   const credential = await ctx.db.$transaction(async (tx) => {
     const placement = await resolvePlacement(tx, organizationId, input);
-    const created = await tx.credential.create({
-      data: {
-        organizationId,
-        kind: input.kind,
-        name: meta.name,
-        username: meta.username ?? null,
-        url: meta.url ?? null,
-        notes: notes ?? null,
-        restricted: meta.restricted ?? false,
-        resourceType: meta.resourceType ?? null,
-        resourceId: meta.resourceId ?? null,
-        autofillSelectors: meta.autofillSelectors ? JSON.stringify(meta.autofillSelectors) : null,
-        publicKeyFingerprint: secrets.fingerprint,
-        passwordStrength: secrets.strength,
-        currentVersion: 1,
-        createdAt: now,
-        passwordUpdatedAt: now,
-        createdById: ctx.policy.userId,
-        updatedById: ctx.policy.userId,
-        categoryId: placement.categoryId ?? null,
-        folderId: placement.folderId ?? null,
-      },
-    });
-    const fields = [...secrets.fields];
-    for (const [position, k] of secrets.apiKeys.entries()) {
-      const key = await tx.credentialApiKey.create({
-        data: { credentialId: created.id, clientIdentifier: k.clientIdentifier, secretIdentifier: k.secretIdentifier, position },
-      });
-      fields.push({ field: 'API_KEY_SECRET', keyRef: key.id, plaintext: k.secret });
-    }
-    await writeVersion(ctx, tx, created, 1, fields, null);
-    await appendAudit(tx, ctx, {
-      organizationId,
-      action: 'credential.create',
-      targetType: 'Credential',
-      targetId: created.id,
-      data: { name: created.name, kind: created.kind, restricted: created.restricted },
-    });
-    return created;
+    return insertCredential(ctx, tx, organizationId, input.kind, prepared, placement);
   });
-  return { credential, strength: secrets.strength, generated: generated !== null };
+  return { credential, strength: prepared.secrets.strength, generated: prepared.generated !== null };
 }
 
 function pickMetadata(input: MetadataInput) {
@@ -298,13 +332,26 @@ function pickMetadata(input: MetadataInput) {
 
 /** Edits metadata. Absent fields stay; null clears an optional field. Secret material changes only by rotation. */
 export async function updateCredential(ctx: Context, input: MetadataInput & { id: string }) {
+  return ctx.db.$transaction((tx) => updateCredentialInTx(ctx, tx, input));
+}
+
+/**
+ * updateCredential inside the caller's transaction. `localPlacement` (an import's folders and categories, already
+ * checked to be the organization's) replaces the global-id lookup of categoryId/folderId.
+ */
+export async function updateCredentialInTx(
+  ctx: Context,
+  tx: TxClient,
+  input: MetadataInput & { id: string },
+  localPlacement?: { categoryId?: string | null; folderId?: string | null },
+) {
   const meta = parseInput(metadataSchema, pickMetadata(input));
   if (input.name === null) throw ValidationError.field('input.name', 'must not be empty');
   const notes = input.notes === undefined ? undefined : cleanNotes(meta.notes);
-  return ctx.db.$transaction(async (tx) => {
+  {
     const current = await loadVisibleCredential(ctx, tx, input.id);
     assertMayWrite(ctx, current.organizationId, { before: current.restricted, after: input.restricted ?? current.restricted });
-    const placement = await resolvePlacement(tx, current.organizationId, input);
+    const placement = localPlacement ?? (await resolvePlacement(tx, current.organizationId, input));
     const data: Prisma.CredentialUncheckedUpdateInput = { updatedById: ctx.policy.userId, ...placement };
     if (input.name !== undefined) data.name = meta.name;
     for (const key of ['username', 'url', 'resourceType', 'resourceId'] as const) {
@@ -322,20 +369,27 @@ export async function updateCredential(ctx: Context, input: MetadataInput & { id
       data: { changed: Object.keys(data).filter((k) => k !== 'updatedById') },
     });
     return updated;
-  });
+  }
 }
 
 /**
  * Stores new secret material as the next version, with a reason. Fields not replaced are carried forward
  * (re-sealed, since a ciphertext is bound to its version). `generate` makes a new random password.
  */
-export async function rotateCredential(
-  ctx: Context,
-  input: { id: string; newSecret?: SecretInput | null; generate?: GeneratorInput | null; reason: string },
-) {
+export type RotateInput = { id: string; newSecret?: SecretInput | null; generate?: GeneratorInput | null; reason: string };
+
+export async function rotateCredential(ctx: Context, input: RotateInput) {
+  return ctx.db.$transaction((tx) => rotateCredentialInTx(ctx, tx, input));
+}
+
+/**
+ * rotateCredential inside the caller's transaction: rotateCredentials (bulk) and re-imports of changed rows rotate
+ * through here, so the rules for restricted and archived credentials are these, once.
+ */
+export async function rotateCredentialInTx(ctx: Context, tx: TxClient, input: RotateInput) {
   const reason = parseInput(z.object({ reason: text(500) }), { reason: input.reason }).reason;
   if (!input.newSecret && !input.generate) throw ValidationError.field('input.newSecret', 'give new secret material or generator options');
-  return ctx.db.$transaction(async (tx) => {
+  {
     const current = await loadVisibleCredential(ctx, tx, input.id);
     assertMayWrite(ctx, current.organizationId, { before: current.restricted, after: current.restricted });
     if (current.archivedAt) throw ValidationError.field('input.id', 'restore the credential before rotating it');
@@ -402,7 +456,7 @@ export async function rotateCredential(
     });
     const credential = await tx.credential.findUniqueOrThrow({ where: { id: current.id } });
     return { credential, strength: kind === 'PASSWORD' && (given.password || generated) ? prepared.strength : null };
-  });
+  }
 }
 
 async function setArchived(ctx: Context, globalId: string, archived: boolean) {

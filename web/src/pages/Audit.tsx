@@ -80,24 +80,43 @@ const AuditPageExport = graphql(`
   }
 `);
 
-const RotateFromAudit = graphql(`
-  mutation RotateFromAudit($input: RotateCredentialInput!) {
-    rotateCredential(input: $input) {
-      __typename
-      ... on RotateCredentialPayload {
+const AuditPageExposure = graphql(`
+  query AuditPageExposure($actorId: ID!, $since: DateTime!) {
+    exposureReport(actorId: $actorId, since: $since) {
+      truncated
+      notRotatedCount
+      entries {
+        surfaces
+        accessCount
+        lastExposedAt
+        rotatedSince
         credential {
           id
-          currentVersion
+          name
+          kind
+        }
+      }
+    }
+  }
+`);
+
+const RotateExposed = graphql(`
+  mutation RotateExposed($input: RotateCredentialsInput!) {
+    rotateCredentials(input: $input) {
+      __typename
+      ... on RotateCredentialsPayload {
+        succeeded
+        failed
+        results {
+          id
+          error {
+            __typename
+            message
+          }
         }
       }
       ... on Error {
         message
-      }
-      ... on ValidationError {
-        fieldErrors {
-          path
-          message
-        }
       }
     }
   }
@@ -106,6 +125,7 @@ const RotateFromAudit = graphql(`
 export function AuditPage() {
   const { org } = useOrg();
   const organizationId = org!.id;
+  const mayRotate = org!.viewerRole === 'ADMIN' || org!.viewerRole === 'MANAGER';
   const [actorId, setActorId] = useState('');
   const [prefix, setPrefix] = useState('');
   const [from, setFrom] = useState('');
@@ -129,8 +149,10 @@ export function AuditPage() {
     f();
     setCursors([null]);
   };
-  // "What did X reveal since Y": the credentials among the rows, to rotate in one go.
-  const revealed = prefix === 'credential.' && actorId ? [...new Set(rows.filter((r) => r.targetType === 'Credential' && r.targetId && /reveal|copy|export/.test(r.action)).map((r) => r.targetId!))] : [];
+  // "What did X see since Y": exposureReport, whatever the action filter; rotate what still works in one call.
+  const exposure = useQuery(AuditPageExposure, actorId && from ? { actorId, since: new Date(from).toISOString() } : null);
+  const exposed = exposure.data?.exposureReport;
+  const stillValid = (exposed?.entries ?? []).filter((e) => !e.rotatedSince && e.credential.kind === 'PASSWORD').map((e) => e.credential.id);
   const exportLog = async () => {
     try {
       const r = (await request(AuditPageExport, { input: { organizationId } })).exportAuditLog;
@@ -146,16 +168,14 @@ export function AuditPage() {
     }
   };
   const rotateAll = async () => {
-    let done = 0;
-    for (const id of revealed.slice(0, 100)) {
-      const r = (await request(RotateFromAudit, { input: { id, reason: 'Rotated from the audit page after review', generate: { length: 24 } } })).rotateCredential;
-      if (r.__typename !== 'RotateCredentialPayload') {
-        setError(r);
-        break;
-      }
-      done++;
+    const r = (await request(RotateExposed, { input: { ids: stillValid.slice(0, 100), reason: 'Exposure response from the audit page', generate: { length: 24 } } })).rotateCredentials;
+    if (r.__typename !== 'RotateCredentialsPayload') {
+      setError(r);
+      return;
     }
-    setRotated(`${done} credential${done === 1 ? '' : 's'} rotated.`);
+    const refused = r.results.find((x) => x.error)?.error;
+    setRotated(`${r.succeeded} rotated${r.failed ? `, ${r.failed} refused (${refused?.message ?? ''})` : ''}.`);
+    await exposure.refetch();
   };
   const v = verified.data?.verifyAuditLog;
   return (
@@ -206,14 +226,29 @@ export function AuditPage() {
           <input type="datetime-local" value={from} onChange={(e) => setFilter(() => setFrom(e.target.value))} />
         </label>
       </form>
-      {revealed.length > 0 && (
-        <p className="card">
-          This person accessed {revealed.length} credential{revealed.length === 1 ? '' : 's'} in this view.{' '}
-          <button type="button" className="danger" onClick={rotateAll}>
-            Rotate them now
-          </button>{' '}
-          {rotated && <span role="status">{rotated}</span>}
-        </p>
+      {actorId && !from && <p className="muted">Pick a date under “Since” to see what this person saw since then.</p>}
+      {exposed && (
+        <div className="card" data-testid="exposure-report">
+          <p>
+            Since then this person saw {exposed.entries.length}
+            {exposed.truncated ? '+' : ''} credential{exposed.entries.length === 1 ? '' : 's'}; {exposed.notRotatedCount} not rotated since.{' '}
+            {mayRotate && stillValid.length > 0 && (
+              <button type="button" className="danger" data-testid="rotate-exposed" onClick={rotateAll}>
+                Rotate all of these ({Math.min(stillValid.length, 100)})
+              </button>
+            )}{' '}
+            {rotated && <span role="status">{rotated}</span>}
+          </p>
+          <ul data-testid="exposure-list">
+            {exposed.entries.map((e) => (
+              <li key={e.credential.id}>
+                {e.credential.name} — {e.surfaces.join(', ').toLowerCase()}, last {when(e.lastExposedAt)}
+                {e.rotatedSince ? ' (rotated since)' : ''}
+              </li>
+            ))}
+          </ul>
+          <ErrorText error={exposure.error} />
+        </div>
       )}
       <ErrorText error={events.error ?? error} />
       <p className="muted">{conn ? `${conn.totalCount} entries` : ''}</p>
