@@ -79,6 +79,16 @@ const schema = z.object({
   METRICS: z.enum(['true', 'false']).default('true'),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
   PASSWORD_HASH_PROFILE: z.enum(['standard', 'test']).default('standard'),
+  WEBAUTHN_RP_ID: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'must be a host name such as vault.example.com (no scheme, port or path)')
+    .default('localhost'),
+  WEBAUTHN_RP_NAME: z.string().min(1).max(100).default('vaultgate'),
+  WEBAUTHN_ORIGINS: z
+    .string()
+    .default('http://localhost:4000')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must look like https://host[:port], without a path')).min(1)),
 }).refine((c) => c.PASSWORD_HASH_PROFILE !== 'test' || c.NODE_ENV === 'test', {
   // Test-profile hashes are cheap to crack: a deployment must never make them, whatever else it gets wrong.
   path: ['PASSWORD_HASH_PROFILE'],
@@ -147,6 +157,9 @@ export const variableDocs: Record<keyof z.input<typeof schema>, string> = {
   CORS_ORIGINS: 'comma-separated browser Origins (`https://app.example.com`) allowed to call the API from another origin (CORS); unset, foreign origins get no CORS headers. `Access-Control-Allow-Credentials` is never sent (the API uses headers, not cookies)',
   REDIS_EVENTS_CHANNEL: 'the Redis pub/sub channel instances exchange events on; installations sharing one Redis need different channels',
   RATE_LIMIT_REDIS_PREFIX: 'prefix of the rate-limit keys in Redis',
+  WEBAUTHN_RP_ID: 'passkeys: the relying-party id, the host name passkeys are bound to (the dashboard\'s host, or a parent domain of it); changing it makes every registered passkey unusable',
+  WEBAUTHN_RP_NAME: 'passkeys: the name authenticators show when a passkey is registered',
+  WEBAUTHN_ORIGINS: 'passkeys: comma-separated Origins (`https://vault.example.com`) the browser may run a passkey ceremony from; each must be on `WEBAUTHN_RP_ID` or a subdomain of it. Plain `http://` works only for `localhost`',
 };
 
 /** Every variable with its default (as the environment would spell it) and its meaning, in schema order. */
@@ -277,6 +290,8 @@ export type Config = {
   createMasterKeyFile: boolean;
   /** Cost of new password hashes: `standard` (argon2id, 19 MiB, 2 passes) or `test` (minimal; NODE_ENV=test only). */
   passwordHashProfile: PasswordHashProfile;
+  /** Passkeys (WebAuthn): the relying party (id = host name, name shown by authenticators) and the Origins ceremonies may come from. */
+  webauthn: { rpId: string; rpName: string; origins: string[] };
 };
 
 /** Beside the SQLite file (`data/master.key` for the default), or `./data/master.key` for PostgreSQL. */
@@ -373,5 +388,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Several PostgreSQL instances must share one key: in production it is provided, never invented.
     createMasterKeyFile: c.DATABASE_URL.startsWith('file:') || c.NODE_ENV !== 'production',
     passwordHashProfile: c.PASSWORD_HASH_PROFILE,
+    webauthn: { rpId: c.WEBAUTHN_RP_ID, rpName: c.WEBAUTHN_RP_NAME, origins: c.WEBAUTHN_ORIGINS.map((o) => new URL(o).origin) },
   };
 }
