@@ -164,6 +164,10 @@
       "RateLimitedError",
       "ValidationError"
     ],
+    "FinishPasskeyRegistrationResult": [
+      "FinishPasskeyRegistrationPayload",
+      "ValidationError"
+    ],
     "InviteMemberResult": [
       "AlreadyExistsError",
       "InviteMemberPayload",
@@ -216,6 +220,11 @@
       "LastAdminError",
       "RemoveMemberPayload"
     ],
+    "RemovePasskeyResult": [
+      "RemovePasskeyPayload",
+      "StepUpRequiredError",
+      "ValidationError"
+    ],
     "RemoveSecondFactorsResult": [
       "InvalidSecondFactorError",
       "RateLimitedError",
@@ -230,6 +239,10 @@
     "RenameFolderResult": [
       "AlreadyExistsError",
       "RenameFolderPayload",
+      "ValidationError"
+    ],
+    "RenamePasskeyResult": [
+      "RenamePasskeyPayload",
       "ValidationError"
     ],
     "RequestAccessResult": [
@@ -285,6 +298,16 @@
       "MfaRequired",
       "RateLimitedError",
       "SignInPayload",
+      "ValidationError"
+    ],
+    "StartPasskeyAuthenticationResult": [
+      "InvalidSecondFactorError",
+      "PasskeyOptionsPayload",
+      "ValidationError"
+    ],
+    "StartPasskeyRegistrationResult": [
+      "PasskeyOptionsPayload",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "StepUpResult": [
@@ -485,6 +508,10 @@
       "RateLimitedError",
       "ValidationError"
     ],
+    "FinishPasskeyRegistrationResult": [
+      "FinishPasskeyRegistrationPayload",
+      "ValidationError"
+    ],
     "InviteMemberResult": [
       "AlreadyExistsError",
       "InviteMemberPayload",
@@ -537,6 +564,11 @@
       "LastAdminError",
       "RemoveMemberPayload"
     ],
+    "RemovePasskeyResult": [
+      "RemovePasskeyPayload",
+      "StepUpRequiredError",
+      "ValidationError"
+    ],
     "RemoveSecondFactorsResult": [
       "InvalidSecondFactorError",
       "RateLimitedError",
@@ -551,6 +583,10 @@
     "RenameFolderResult": [
       "AlreadyExistsError",
       "RenameFolderPayload",
+      "ValidationError"
+    ],
+    "RenamePasskeyResult": [
+      "RenamePasskeyPayload",
       "ValidationError"
     ],
     "RequestAccessResult": [
@@ -606,6 +642,16 @@
       "MfaRequired",
       "RateLimitedError",
       "SignInPayload",
+      "ValidationError"
+    ],
+    "StartPasskeyAuthenticationResult": [
+      "InvalidSecondFactorError",
+      "PasskeyOptionsPayload",
+      "ValidationError"
+    ],
+    "StartPasskeyRegistrationResult": [
+      "PasskeyOptionsPayload",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "StepUpResult": [

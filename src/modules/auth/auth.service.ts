@@ -235,8 +235,13 @@ async function startMfaChallenge(ctx: Context, userId: string): Promise<MfaRequi
   const token = newToken('vgc');
   const expiresAt = new Date(ctx.clock.now().getTime() + MFA_CHALLENGE_TTL_MS);
   await ctx.db.mfaChallenge.create({ data: { userId, tokenHash: hashToken(token), expiresAt, createdAt: ctx.clock.now() } });
-  const recovery = await ctx.db.recoveryCode.count({ where: { userId, usedAt: null } });
-  return new MfaRequired(token, recovery > 0 ? ['TOTP', 'RECOVERY_CODE'] : ['TOTP'], expiresAt);
+  const [recovery, kinds] = await Promise.all([
+    ctx.db.recoveryCode.count({ where: { userId, usedAt: null } }),
+    ctx.db.userFactor.findMany({ where: { userId, confirmedAt: { not: null } }, select: { kind: true }, distinct: ['kind'] }),
+  ]);
+  const has = new Set(kinds.map((k) => k.kind));
+  const methods = [...(has.has('TOTP') ? ['TOTP'] : []), ...(has.has('WEBAUTHN') ? ['WEBAUTHN'] : []), ...(recovery > 0 ? ['RECOVERY_CODE'] : [])];
+  return new MfaRequired(token, methods, expiresAt);
 }
 
 export async function signIn(ctx: Context, input: { email: string; password: string }) {
