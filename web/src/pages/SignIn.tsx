@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { graphql } from '../gql';
 import type { SignInPageMutation } from '../gql/graphql';
-import { ErrorText, fieldMessage } from '../components/ErrorText';
+import { ErrorText, fieldMessage, type TypedError } from '../components/ErrorText';
+import { assertPasskey, PasskeyCancelled } from '../lib/passkeys';
 import { ApiError, request } from '../lib/api';
 import { navigate, useLocation } from '../lib/router';
 import { setSession, takeExpiredNotice, useSession } from '../lib/session';
@@ -30,11 +31,45 @@ const SignIn = graphql(`
       ... on RateLimitedError {
         retryAfterSeconds
       }
+      ... on MfaRequired {
+        challengeId
+        methods
+      }
     }
   }
 `);
 
-type Refusal = Exclude<SignInPageMutation['signIn'], { __typename: 'SignInPayload' }>;
+const CompleteSignIn = graphql(`
+  mutation SignInSecondFactor($input: CompleteSignInInput!) {
+    completeSignIn(input: $input) {
+      __typename
+      ... on SignInPayload {
+        token
+        expiresAt
+        user {
+          id
+          email
+        }
+      }
+      ... on Error {
+        message
+      }
+      ... on ValidationError {
+        fieldErrors {
+          path
+          message
+        }
+      }
+      ... on RateLimitedError {
+        retryAfterSeconds
+      }
+    }
+  }
+`);
+
+type Refusal = Exclude<SignInPageMutation['signIn'], { __typename: 'SignInPayload' | 'MfaRequired' }> | TypedError;
+type Challenge = { challengeId: string; methods: string[] };
+type Signed = { token: string; expiresAt: string; user: { email: string } };
 
 /** Only same-origin paths are followed after sign-in (no open redirect through ?next=). */
 function safeNext(next: string | null): string {
@@ -48,6 +83,8 @@ export function SignInPage() {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Refusal | ApiError | null>(null);
+  const [challenge, setChallenge] = useState<Challenge | null>(null);
+  const [code, setCode] = useState('');
   const notice = takeExpiredNotice();
   const next = safeNext(query.get('next'));
   if (session) {
@@ -59,16 +96,94 @@ export function SignInPage() {
     setError(null);
     try {
       const { signIn } = await request(SignIn, { input: { email, password } });
-      if (signIn.__typename === 'SignInPayload') {
-        setSession({ token: signIn.token, expiresAt: signIn.expiresAt, email: signIn.user.email });
-        navigate(next, { replace: true });
-      } else setError(signIn);
+      if (signIn.__typename === 'SignInPayload') done(signIn);
+      else if (signIn.__typename === 'MfaRequired') setChallenge({ challengeId: signIn.challengeId, methods: signIn.methods });
+      else setError(signIn);
     } catch (err) {
       setError(err instanceof ApiError ? err : new ApiError(String(err), null));
     } finally {
       setBusy(false);
     }
   };
+  const done = (signed: Signed) => {
+    setSession({ token: signed.token, expiresAt: signed.expiresAt, email: signed.user.email });
+    navigate(next, { replace: true });
+  };
+  /** The second step: a passkey assertion, or a code (6 digits) or recovery code typed in. */
+  const finish = async (proof: { webauthn?: unknown; code?: string; recoveryCode?: string }) => {
+    if (!challenge) return;
+    const { completeSignIn } = await request(CompleteSignIn, { input: { challengeId: challenge.challengeId, ...proof } });
+    if (completeSignIn.__typename === 'SignInPayload') done(completeSignIn);
+    else setError(completeSignIn);
+  };
+  const run = async (step: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await step();
+    } catch (err) {
+      if (err instanceof PasskeyCancelled) setError(new ApiError(err.message, 'PASSKEY'));
+      else setError(err instanceof ApiError ? err : new ApiError(String(err), null));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const withPasskey = () =>
+    run(async () => {
+      const result = await assertPasskey(challenge!.challengeId);
+      if ('refused' in result) setError(result.refused ?? null);
+      else await finish({ webauthn: result.assertion });
+    });
+  const submitCode = (e: FormEvent) => {
+    e.preventDefault();
+    const typed = code.trim();
+    void run(() => finish(/^[0-9]{6}$/.test(typed) ? { code: typed } : { recoveryCode: typed }));
+  };
+  if (challenge) {
+    const passkey = challenge.methods.includes('WEBAUTHN');
+    const codes = challenge.methods.includes('TOTP') || challenge.methods.includes('RECOVERY_CODE');
+    return (
+      <main className="signin" id="main">
+        <form onSubmit={submitCode} aria-labelledby="signin-title" noValidate data-testid="signin-second-factor">
+          <h1 id="signin-title">Confirm it is you</h1>
+          <p>Your password was right. Finish signing in with your second factor.</p>
+          {passkey && (
+            <button type="button" data-testid="signin-passkey" disabled={busy} onClick={() => void withPasskey()}>
+              {busy ? 'Waiting for the passkey…' : 'Use a passkey'}
+            </button>
+          )}
+          {codes && (
+            <>
+              <label htmlFor="signin-code">{challenge.methods.includes('TOTP') ? 'Authenticator code or recovery code' : 'Recovery code'}</label>
+              <input
+                id="signin-code"
+                data-testid="signin-code"
+                autoComplete="one-time-code"
+                inputMode="text"
+                value={code}
+                onChange={(e) => setCode(e.target.value)}
+              />
+              <button type="submit" data-testid="signin-code-submit" disabled={busy || !code.trim()}>
+                Continue
+              </button>
+            </>
+          )}
+          <ErrorText error={error} />
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              setChallenge(null);
+              setCode('');
+              setError(null);
+            }}
+          >
+            Start again
+          </button>
+        </form>
+      </main>
+    );
+  }
   const typed = error && !(error instanceof ApiError) ? error : null;
   const emailError = fieldMessage(typed, 'email');
   const passwordError = fieldMessage(typed, 'password');
