@@ -44,6 +44,7 @@ export const POSTGRES_FILES = [
   'test/integration/vault.test.ts', // invitations and exports in batches; PostgreSQL-only interleavings
   'test/integration/mfa.test.ts', // second factors: conditional updates that refuse a replayed code, on both dialects
   'test/integration/passkeys.test.ts', // passkeys: single-use ceremonies (conditional deletes), the counter's conditional update, a unique credential id, on both dialects
+  'test/integration/sso.test.ts', // single sign-on: just-in-time users and identities (unique issuer+subject), membership sync in one transaction, single-use state and handoff
   // A sample of the rest: the main request flow end to end, and membership constraints (unique violations)
   'test/integration/accessRequests.test.ts',
   'test/integration/organizations.test.ts',

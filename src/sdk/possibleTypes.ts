@@ -63,6 +63,12 @@
       "SignInPayload",
       "ValidationError"
     ],
+    "CompleteSsoSignInResult": [
+      "InvalidSsoCodeError",
+      "MfaRequired",
+      "SignInPayload",
+      "ValidationError"
+    ],
     "ConfirmTotpResult": [
       "ConfirmTotpPayload",
       "InvalidSecondFactorError",
@@ -148,10 +154,12 @@
       "InvalidCredentialsError",
       "InvalidRequestStateError",
       "InvalidSecondFactorError",
+      "InvalidSsoCodeError",
       "InvitationInvalidError",
       "LastAdminError",
       "MfaRequired",
       "NotApproverError",
+      "PasswordSignInDisabledError",
       "PolicyViolationError",
       "RateLimitedError",
       "SecretUnavailableError",
@@ -296,6 +304,7 @@
     "SignInResult": [
       "InvalidCredentialsError",
       "MfaRequired",
+      "PasswordSignInDisabledError",
       "RateLimitedError",
       "SignInPayload",
       "ValidationError"
@@ -407,6 +416,12 @@
       "SignInPayload",
       "ValidationError"
     ],
+    "CompleteSsoSignInResult": [
+      "InvalidSsoCodeError",
+      "MfaRequired",
+      "SignInPayload",
+      "ValidationError"
+    ],
     "ConfirmTotpResult": [
       "ConfirmTotpPayload",
       "InvalidSecondFactorError",
@@ -492,10 +507,12 @@
       "InvalidCredentialsError",
       "InvalidRequestStateError",
       "InvalidSecondFactorError",
+      "InvalidSsoCodeError",
       "InvitationInvalidError",
       "LastAdminError",
       "MfaRequired",
       "NotApproverError",
+      "PasswordSignInDisabledError",
       "PolicyViolationError",
       "RateLimitedError",
       "SecretUnavailableError",
@@ -640,6 +657,7 @@
     "SignInResult": [
       "InvalidCredentialsError",
       "MfaRequired",
+      "PasswordSignInDisabledError",
       "RateLimitedError",
       "SignInPayload",
       "ValidationError"

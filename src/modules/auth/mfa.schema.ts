@@ -138,11 +138,15 @@ const ResetUserSecondFactorsInput = builder.inputType('ResetUserSecondFactorsInp
 });
 
 const SetOrganizationSecurityInput = builder.inputType('SetOrganizationSecurityInput', {
-  description: 'Second-factor rules of an organization; a missing field keeps its value.',
+  description: 'Sign-in rules of an organization; a missing field keeps its value.',
   fields: (t) => ({
     organizationId: t.id({ required: true, description: 'The organization.' }),
     requireMfa: t.boolean({ required: false, description: 'Members must have a second factor; until they enroll one they can do nothing else (API keys are unaffected).' }),
     requireStepUp: t.boolean({ required: false, description: 'Revealing a restricted credential and approving or denying an access request need a second factor verified within STEP_UP_MAX_AGE_SECONDS.' }),
+    allowPasswordSignIn: t.boolean({
+      required: false,
+      description: 'false: members sign in only through single sign-on; a password sign-in of a member answers PasswordSignInDisabledError (system administrators excepted). Default true.',
+    }),
   }),
 });
 
@@ -263,7 +267,7 @@ builder.mutationFields((t) => ({
     },
   }),
   setOrganizationSecurity: t.prismaField({
-    description: 'Sets an organization’s second-factor rules (requireMfa, requireStepUp). ADMIN. Audited.',
+    description: 'Sets an organization’s sign-in rules (requireMfa, requireStepUp, allowPasswordSignIn). ADMIN. Audited.',
     authScopes: { can: 'organization:manage' },
     type: 'Organization',
     args: { input: t.arg({ type: SetOrganizationSecurityInput, required: true }) },
@@ -272,6 +276,7 @@ builder.mutationFields((t) => ({
         organizationId: localId(String(input.organizationId), 'Organization'),
         requireMfa: input.requireMfa ?? undefined,
         requireStepUp: input.requireStepUp ?? undefined,
+        allowPasswordSignIn: input.allowPasswordSignIn ?? undefined,
       }),
   }),
 }));
@@ -281,4 +286,7 @@ builder.prismaObjectField('Organization', 'requireMfa', (t) =>
 );
 builder.prismaObjectField('Organization', 'requireStepUp', (t) =>
   t.exposeBoolean('requireStepUp', { description: 'Restricted reveals and access-request decisions need a recently verified second factor.' }),
+);
+builder.prismaObjectField('Organization', 'allowPasswordSignIn', (t) =>
+  t.exposeBoolean('allowPasswordSignIn', { description: 'Members may sign in with a password; false: only through single sign-on.' }),
 );

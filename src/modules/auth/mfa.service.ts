@@ -348,10 +348,10 @@ export async function secondFactorStatus(ctx: Context, userId: string) {
 export async function setOrganizationSecurity<Q extends object>(
   ctx: Context,
   query: Q,
-  input: { organizationId: string; requireMfa?: boolean; requireStepUp?: boolean },
+  input: { organizationId: string; requireMfa?: boolean; requireStepUp?: boolean; allowPasswordSignIn?: boolean },
 ) {
   ctx.policy.assert('organization:manage', { organizationId: input.organizationId });
-  const data = { requireMfa: input.requireMfa, requireStepUp: input.requireStepUp };
+  const data = { requireMfa: input.requireMfa, requireStepUp: input.requireStepUp, allowPasswordSignIn: input.allowPasswordSignIn };
   return principalsChanged(ctx, () =>
     ctx.db.$transaction(async (tx) => {
       await tx.organization.update({ where: { id: input.organizationId }, data });
@@ -360,7 +360,7 @@ export async function setOrganizationSecurity<Q extends object>(
         action: 'organization.security_update',
         targetType: 'Organization',
         targetId: input.organizationId,
-        data: { requireMfa: input.requireMfa ?? null, requireStepUp: input.requireStepUp ?? null },
+        data: { requireMfa: input.requireMfa ?? null, requireStepUp: input.requireStepUp ?? null, allowPasswordSignIn: input.allowPasswordSignIn ?? null },
       });
       return tx.organization.findUniqueOrThrow({ ...query, where: { id: input.organizationId } });
     }),

@@ -1,9 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { graphql } from '../gql';
 import type { SignInPageMutation } from '../gql/graphql';
 import { ErrorText, fieldMessage, type TypedError } from '../components/ErrorText';
 import { assertPasskey, PasskeyCancelled } from '../lib/passkeys';
-import { ApiError, request } from '../lib/api';
+import { ApiError, request, useQuery } from '../lib/api';
 import { navigate, useLocation } from '../lib/router';
 import { setSession, takeExpiredNotice, useSession } from '../lib/session';
 
@@ -67,6 +67,62 @@ const CompleteSignIn = graphql(`
   }
 `);
 
+const SsoEnabled = graphql(`
+  query SignInSsoEnabled {
+    ssoEnabled
+  }
+`);
+
+const CompleteSso = graphql(`
+  mutation SignInCompleteSso($input: CompleteSsoSignInInput!) {
+    completeSsoSignIn(input: $input) {
+      __typename
+      ... on SignInPayload {
+        token
+        expiresAt
+        user {
+          id
+          email
+        }
+      }
+      ... on MfaRequired {
+        challengeId
+        methods
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+/** What /auth/oidc/callback's `sso_error` means, in words. */
+const SSO_REFUSALS: Record<string, string> = {
+  domain_not_allowed: 'Your email address’s domain may not sign in here. Ask an administrator which account to use.',
+  email_not_verified: 'The identity provider has not verified your email address, so it cannot be used to sign in here.',
+  user_disabled: 'This account is disabled.',
+  expired: 'The single sign-on attempt expired or was already used. Try again.',
+  provider_error: 'The identity provider could not complete the sign-in. Try again, or ask an administrator.',
+  rate_limited: 'Too many sign-in attempts from here. Wait a little and try again.',
+  not_configured: 'Single sign-on is not configured on this server.',
+};
+
+/**
+ * The fragment single sign-on redirected to (`#sso=<code>` or `#sso_error=<reason>`), read once and removed from
+ * the address bar at once, so the one-time code is in no history entry, bookmark or screenshot.
+ */
+let ssoFragment: URLSearchParams | null | undefined;
+function takeSsoFragment(): URLSearchParams | null {
+  if (ssoFragment === undefined) {
+    const hash = new URLSearchParams(location.hash.slice(1));
+    ssoFragment = hash.has('sso') || hash.has('sso_error') ? hash : null;
+    if (ssoFragment) history.replaceState(null, '', location.pathname + location.search);
+  }
+  const taken = ssoFragment;
+  ssoFragment = null;
+  return taken;
+}
+
 type Refusal = Exclude<SignInPageMutation['signIn'], { __typename: 'SignInPayload' | 'MfaRequired' }> | TypedError;
 type Challenge = { challengeId: string; methods: string[] };
 type Signed = { token: string; expiresAt: string; user: { email: string } };
@@ -85,6 +141,25 @@ export function SignInPage() {
   const [error, setError] = useState<Refusal | ApiError | null>(null);
   const [challenge, setChallenge] = useState<Challenge | null>(null);
   const [code, setCode] = useState('');
+  const [ssoError, setSsoError] = useState<string | null>(null);
+  const sso = useQuery(SsoEnabled, {});
+  // After a single-sign-on redirect: exchange the one-time code for a session (once, also under StrictMode).
+  useEffect(() => {
+    const fragment = takeSsoFragment();
+    if (!fragment) return;
+    const reason = fragment.get('sso_error');
+    if (reason) {
+      setSsoError(reason);
+      return;
+    }
+    void run(async () => {
+      const { completeSsoSignIn } = await request(CompleteSso, { input: { code: fragment.get('sso') ?? '' } });
+      if (completeSsoSignIn.__typename === 'SignInPayload') done(completeSsoSignIn);
+      else if (completeSsoSignIn.__typename === 'MfaRequired') setChallenge({ challengeId: completeSsoSignIn.challengeId, methods: completeSsoSignIn.methods });
+      else setError(completeSsoSignIn);
+    });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
   const notice = takeExpiredNotice();
   const next = safeNext(query.get('next'));
   if (session) {
@@ -231,9 +306,21 @@ export function SignInPage() {
           </p>
         )}
         <ErrorText error={error} />
+        {ssoError && (
+          <div role="alert" className="error" data-testid="sso-error" data-reason={ssoError}>
+            <strong>Single sign-on refused:</strong> {SSO_REFUSALS[ssoError] ?? SSO_REFUSALS.provider_error}
+          </div>
+        )}
         <button type="submit" data-testid="signin-submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
+        {sso.data?.ssoEnabled && (
+          <p>
+            <a href={`/auth/oidc/start?next=${encodeURIComponent(next)}`} data-testid="signin-sso">
+              Sign in with single sign-on
+            </a>
+          </p>
+        )}
       </form>
     </main>
   );
