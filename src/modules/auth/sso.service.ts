@@ -215,7 +215,10 @@ async function syncMemberships(ctx: Context, tx: TxClient, userId: string, manag
   const orgs = new Set((await tx.organization.findMany({ where: { id: { in: managed } }, select: { id: true } })).map((o) => o.id));
   const changes: { organizationId: string; from: Role | null; to: Role | null; kept?: true }[] = [];
   for (const organizationId of managed) {
-    if (!orgs.has(organizationId)) continue; // a mapping naming an organization that does not exist (logged at start)
+    if (!orgs.has(organizationId)) {
+      ctx.logger.warn({ event: 'auth.sso_unknown_organization', organizationId }, 'OIDC_ROLE_MAP names an organization that does not exist');
+      continue;
+    }
     const have = existing.find((m) => m.organizationId === organizationId);
     const want = granted.get(organizationId) ?? null;
     if (have?.role === want || (!have && !want)) continue;
