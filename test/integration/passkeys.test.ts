@@ -224,6 +224,27 @@ describe('passkeys as a second factor', () => {
     expect(status.data.secondFactors).toMatchObject({ factors: [], recoveryCodesLeft: 0 });
   });
 
+  it('can be registered where an organization requires a factor, and is removed by an admin reset', async () => {
+    const strict = await createOrg(server, 'passkeys-strict');
+    const person = await addMember(server, strict, 'MEMBER');
+    await server.gql(`mutation($input: SetOrganizationSecurityInput!) { setOrganizationSecurity(input: $input) { id } }`, { input: { organizationId: strict.orgId, requireMfa: true } }, { token: strict.admin.token });
+    const blocked = await server.gql(`{ organizations(first: 5) { edges { node { id } } } }`, {}, { token: person.token });
+    expect(blocked.errors?.[0].extensions?.code).toBe('MFA_ENROLLMENT_REQUIRED');
+    const key = new SoftPasskey();
+    const { result } = await register(person, key, 'First key');
+    expect(result.__typename).toBe('FinishPasskeyRegistrationPayload');
+    const allowed = await server.gql(`{ organizations(first: 5) { edges { node { id } } } }`, {}, { token: person.token });
+    expect(allowed.errors).toBeUndefined();
+
+    // A system administrator (strict's own ADMIN has no factor yet, so the rule holds them at enrollment too).
+    const reset = await server.gql(`mutation($input: ResetUserSecondFactorsInput!) { resetUserSecondFactors(input: $input) { ok } }`, { input: { userId: person.userId } }, { token: org.admin.token });
+    expect(reset.data.resetUserSecondFactors.ok).toBe(true);
+    const fresh = await server.gql(SIGN_IN, { input: { email: person.email, password: PASSWORD } });
+    expect(fresh.data.signIn.__typename).toBe('SignInPayload');
+    const status = await server.gql(STATUS, {}, { token: fresh.data.signIn.token });
+    expect(status.data.secondFactors.factors).toEqual([]);
+  });
+
   it('meets the per-account lockout after five refused assertions', async () => {
     const person = await addMember(server, org, 'MEMBER');
     const key = new SoftPasskey();

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { PASSWORD, addMember, createOrg, type OrgFixture } from '../support/fixtures.ts';
 import { followRedirects, startOidcProvider, type TestProvider } from '../support/oidcProvider.ts';
+import { SoftPasskey } from '../support/webauthn.ts';
 
 /**
  * Single sign-on end to end over HTTP against a real OpenID Connect provider (oidc-provider on loopback):
@@ -188,6 +189,30 @@ describe('single sign-on (OIDC)', () => {
     expect(res.data.completeSsoSignIn.__typename).toBe('SignInPayload');
     expect(res.data.completeSsoSignIn.user.email).toBe(member.email);
     await server.gql(SECURITY, { input: { organizationId: orgA.orgId, allowPasswordSignIn: true } }, { token: orgA.admin.token });
+  });
+
+  it('still asks an account with its own passkey for it after single sign-on', async () => {
+    provider.accounts.set('frank-sub', { sub: 'frank-sub', email: 'frank@corp.example', email_verified: true, groups: ['vault-users'] });
+    const first = await ssoSignIn('frank-sub');
+    const token = first.res.data.completeSsoSignIn.token as string;
+    const key = new SoftPasskey();
+    const started = await server.gql(`mutation { startPasskeyRegistration { ... on PasskeyOptionsPayload { options } } }`, {}, { token });
+    const registered = await server.gql(
+      `mutation($input: FinishPasskeyRegistrationInput!) { finishPasskeyRegistration(input: $input) { __typename } }`,
+      { input: { name: 'Key', response: key.register(started.data.startPasskeyRegistration.options) } },
+      { token },
+    );
+    expect(registered.data.finishPasskeyRegistration.__typename).toBe('FinishPasskeyRegistrationPayload');
+
+    const second = await ssoSignIn('frank-sub');
+    expect(second.res.data.completeSsoSignIn.__typename).toBe('MfaRequired');
+    const challengeId = second.res.data.completeSsoSignIn.challengeId;
+    const options = await server.gql(`mutation($input: StartPasskeyAuthenticationInput!) { startPasskeyAuthentication(input: $input) { ... on PasskeyOptionsPayload { options } } }`, { input: { challengeId } });
+    const done = await server.gql(
+      `mutation($input: CompleteSignInInput!) { completeSignIn(input: $input) { __typename } }`,
+      { input: { challengeId, webauthn: key.assert(options.data.startPasskeyAuthentication.options) } },
+    );
+    expect(done.data.completeSignIn.__typename).toBe('SignInPayload');
   });
 
   it('says whether SSO is configured', async () => {
