@@ -136,7 +136,7 @@ export class StepUpRequiredError extends DomainError {
 export class InvalidSecondFactorError extends DomainError {
   override name = 'InvalidSecondFactorError';
   constructor() {
-    super('The code is not valid, was already used, or the sign-in attempt expired.');
+    super('The code or passkey was not accepted, was already used, or the sign-in attempt expired.');
   }
 }
 

@@ -35,7 +35,7 @@ export const SecondFactorMethod = builder.enumType('SecondFactorMethod', {
 builder.objectType(MfaRequired, {
   name: 'MfaRequired',
   description:
-    'The password was right and the account has a second factor: no session yet. Call completeSignIn with `challengeId` and a code before `expiresAt`.',
+    'The password (or single sign-on) was right and the account has a second factor: no session yet. Call completeSignIn with `challengeId` and a code, a recovery code or a passkey assertion (startPasskeyAuthentication) before `expiresAt`.',
   interfaces: [ErrorInterface],
   fields: (t) => ({
     challengeId: t.exposeString('challengeId', { description: 'Single-use id of this sign-in attempt; pass it to completeSignIn.' }),
@@ -55,7 +55,7 @@ builder.objectType(StepUpRequiredError, {
 
 builder.objectType(InvalidSecondFactorError, {
   name: 'InvalidSecondFactorError',
-  description: 'The code or recovery code was not accepted (wrong, already used) or the sign-in challenge expired. Nothing changed.',
+  description: 'The code, recovery code or passkey assertion was not accepted (wrong, already used, answering other options, signed for another origin) or the sign-in challenge expired. Nothing changed.',
   interfaces: [ErrorInterface],
 });
 
