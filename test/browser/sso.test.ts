@@ -4,7 +4,8 @@ import type { Browser } from 'puppeteer-core';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { createOrg, type OrgFixture } from '../support/fixtures.ts';
 import { startOidcProvider, type TestProvider } from '../support/oidcProvider.ts';
-import { axeViolations, launch, openTab } from './support.ts';
+import { axeViolations, launch, openTab, signInThroughForm } from './support.ts';
+import { PASSWORD } from '../support/fixtures.ts';
 
 /**
  * Single sign-on from the dashboard in headless Chromium: the sign-in page's button goes through a real OIDC
@@ -88,7 +89,20 @@ describe('single sign-on in the dashboard', () => {
     expect(await other.page.$eval('[data-testid="sso-error"]', (el) => el.getAttribute('data-reason'))).toBe('domain_not_allowed');
     expect(await other.page.$eval('[data-testid="sso-error"]', (el) => el.textContent)).toContain('domain');
     expect(await axeViolations(other.page)).toEqual([]);
+
+    // The organization's ADMIN switches passwords off for its members on the administration page.
+    const admin = await openTab(browser, origin);
+    await signInThroughForm(admin, origin, org.admin.email, PASSWORD);
+    await admin.page.click('[data-testid="nav-admin"]');
+    await admin.page.waitForSelector('[data-testid="security-allow-password"]');
+    expect(await admin.page.$eval('[data-testid="security-allow-password"]', (el) => (el as HTMLInputElement).checked)).toBe(true);
+    await admin.page.click('[data-testid="security-allow-password"]');
+    await admin.page.waitForFunction(() => !(document.querySelector('[data-testid="security-allow-password"]') as HTMLInputElement).checked);
+    const rules = await server.gql(`query($id: ID!) { organization(id: $id) { allowPasswordSignIn } }`, { id: org.orgId }, { token: org.admin.token });
+    expect(rules.data.organization.allowPasswordSignIn).toBe(false);
+    expect(await axeViolations(admin.page)).toEqual([]);
+
     expect(tab.outside).toEqual([]);
-    expect([...tab.problems, ...other.problems]).toEqual([]);
+    expect([...tab.problems, ...other.problems, ...admin.problems]).toEqual([]);
   });
 });
