@@ -1,4 +1,6 @@
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, CDPSession } from 'puppeteer-core';
 import { startTestServer, type TestServer } from '../support/harness.ts';
@@ -11,6 +13,13 @@ import { axeViolations, launch, openTab, text, type Tab } from './support.ts';
  * opened on http://localhost:<port> (a secure context, and a valid relying-party id; an IP address is not one),
  * so the server is started on a port chosen beforehand with WEBAUTHN_ORIGINS naming it.
  */
+const shots = process.env.SCREENSHOTS === '1' ? join(import.meta.dirname, '..', '..', 'docs', 'screenshots') : null;
+async function shot(tab: Tab, name: string) {
+  if (!shots) return;
+  mkdirSync(shots, { recursive: true });
+  await tab.page.screenshot({ path: join(shots, `${name}.png`) as `${string}.png` });
+}
+
 let server: TestServer;
 let browser: Browser;
 let origin: string;
@@ -76,6 +85,7 @@ describe('passkeys in the dashboard', () => {
     expect(credentials).toHaveLength(1);
     expect(credentials[0].rpId).toBe('localhost');
     expect(await axeViolations(page), 'axe after registering').toEqual([]);
+    await shot(tab, 'security-passkeys');
 
     // Sign out, sign in: the password asks for the second factor, the passkey finishes it.
     await page.click('[data-testid="signout-button"]');
@@ -86,6 +96,7 @@ describe('passkeys in the dashboard', () => {
     await page.waitForSelector('[data-testid="signin-passkey"]');
     expect(await page.$('[data-testid="signin-code"]'), 'a recovery code may be typed too').not.toBeNull();
     expect(await axeViolations(page), 'axe on the second-factor step').toEqual([]);
+    await shot(tab, 'signin-second-factor');
     await page.click('[data-testid="signin-passkey"]');
     await page.waitForSelector('[data-testid="nav-credentials"]');
     const token = await sessionToken(tab);

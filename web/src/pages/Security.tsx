@@ -245,7 +245,7 @@ export function SecurityPage() {
       {factors.loading && !factors.data && <p>Loading…</p>}
       <ErrorText error={factors.error} />
       {factors.data && passkeys.length === 0 && <p data-testid="passkeys-empty">You have no passkey yet.</p>}
-      <ul className="cards" aria-label="Your passkeys">
+      <ul className="plain" aria-label="Your passkeys">
         {passkeys.map((p) => (
           <li key={p.id} className="card" data-testid="passkey-row" data-factor-id={p.id}>
             {renaming?.id === p.id ? (

@@ -221,7 +221,7 @@ export function SignInPage() {
       <main className="signin" id="main">
         <form onSubmit={submitCode} aria-labelledby="signin-title" noValidate data-testid="signin-second-factor">
           <h1 id="signin-title">Confirm it is you</h1>
-          <p>Your password was right. Finish signing in with your second factor.</p>
+          <p>One more step: finish signing in with your second factor.</p>
           {passkey && (
             <button type="button" data-testid="signin-passkey" disabled={busy} onClick={() => void withPasskey()}>
               {busy ? 'Waiting for the passkey…' : 'Use a passkey'}
