@@ -12,7 +12,7 @@ const config: CodegenConfig = {
     'src/sdk/generated.ts': {
       plugins: ['typescript-operations', 'typed-document-node'],
       config: {
-        scalars: { DateTime: 'string', ID: 'string' },
+        scalars: { DateTime: 'string', ID: 'string', JSON: 'unknown' },
         enumsAsTypes: true,
         avoidOptionals: { field: true, inputValue: false, object: true, defaultValue: false },
         useTypeImports: true,

@@ -45,6 +45,8 @@ export const POSTGRES_FILES = [
   'test/integration/import.test.ts', // a whole batch in one transaction under the organization's row lock; the unique source id per organization
   'test/integration/exposure.test.ts', // grouped reads of access records (groupBy, max over timestamps) and the bulk rotation's per-id transactions
   'test/integration/mfa.test.ts', // second factors: conditional updates that refuse a replayed code, on both dialects
+  'test/integration/passkeys.test.ts', // passkeys: single-use ceremonies (conditional deletes), the counter's conditional update, a unique credential id, on both dialects
+  'test/integration/sso.test.ts', // single sign-on: just-in-time users and identities (unique issuer+subject), membership sync in one transaction, single-use state and handoff
   // A sample of the rest: the main request flow end to end, and membership constraints (unique violations)
   'test/integration/accessRequests.test.ts',
   'test/integration/organizations.test.ts',

@@ -14,6 +14,7 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { usePasswordHashProfile } from './lib/passwords.ts';
 import { getSchema } from './graphql/schema.ts';
+import { handleSsoRoute, SSO_PATHS } from './modules/auth/sso.routes.ts';
 import { createContext, type AppDeps, type Context, type PresentedCredentials } from './context.ts';
 import { authenticate, limitAuthFailures } from './modules/auth/auth.service.ts';
 import { createRateLimiter } from './lib/rateLimit.ts';
@@ -329,6 +330,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return res.end(body);
     }
     if (path === '/readyz') return readiness(res);
+    if (SSO_PATHS.has(path)) {
+      const ctx = await createContext(deps, { authorization: null, apiKey: null }, { clientAddress: info.clientAddress, userAgent: header(req, 'user-agent'), requestId: info.id, fromLoopback: fromLoopback(req) });
+      return handleSsoRoute(ctx, path, new URL(req.url ?? '/', 'http://localhost'), req.method, res);
+    }
     if (web(req, res)) return;
     return yoga.requestListener(req, res);
   });

@@ -6,6 +6,9 @@ import type { PasswordHashProfile } from './lib/passwords.ts';
  * Every setting vaultgate reads from the environment, parsed once. Nothing else reads process.env.
  * Each variable is documented in README.md ("Configuration").
  */
+/** One organization role granted by a claim value (OIDC_ROLE_MAP). `org` is an organization id (as stored, or its global id). */
+const oidcGrant = z.object({ org: z.string().min(1).max(200), role: z.enum(['ADMIN', 'MANAGER', 'MEMBER', 'AUDITOR']) }).strict();
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -79,6 +82,42 @@ const schema = z.object({
   METRICS: z.enum(['true', 'false']).default('true'),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
   PASSWORD_HASH_PROFILE: z.enum(['standard', 'test']).default('standard'),
+  WEBAUTHN_RP_ID: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'must be a host name such as vault.example.com (no scheme, port or path)')
+    .default('localhost'),
+  WEBAUTHN_RP_NAME: z.string().min(1).max(100).default('vaultgate'),
+  WEBAUTHN_ORIGINS: z
+    .string()
+    .default('http://localhost:4000')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must look like https://host[:port], without a path')).min(1)),
+  OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).max(2000).optional(),
+  OIDC_REDIRECT_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:4000/auth/oidc/callback'),
+  OIDC_SCOPES: z.string().min(1).max(500).default('openid email profile'),
+  OIDC_ALLOWED_EMAIL_DOMAINS: z
+    .string()
+    .transform((v) => v.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'each domain must look like example.com')))
+    .optional(),
+  OIDC_ROLE_CLAIM: z.string().min(1).max(200).default('groups'),
+  OIDC_ROLE_MAP: z
+    .string()
+    .transform((v, c) => {
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        c.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"vault-admins":{"org":"<organization id>","role":"ADMIN"}}' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().min(1).max(200), z.union([oidcGrant, z.array(oidcGrant).min(1).max(50)])))
+    .optional(),
+}).refine((c) => !c.OIDC_ISSUER || (c.OIDC_CLIENT_ID && c.OIDC_CLIENT_SECRET), {
+  path: ['OIDC_ISSUER'],
+  message: 'single sign-on needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too',
 }).refine((c) => c.PASSWORD_HASH_PROFILE !== 'test' || c.NODE_ENV === 'test', {
   // Test-profile hashes are cheap to crack: a deployment must never make them, whatever else it gets wrong.
   path: ['PASSWORD_HASH_PROFILE'],
@@ -147,6 +186,17 @@ export const variableDocs: Record<keyof z.input<typeof schema>, string> = {
   CORS_ORIGINS: 'comma-separated browser Origins (`https://app.example.com`) allowed to call the API from another origin (CORS); unset, foreign origins get no CORS headers. `Access-Control-Allow-Credentials` is never sent (the API uses headers, not cookies)',
   REDIS_EVENTS_CHANNEL: 'the Redis pub/sub channel instances exchange events on; installations sharing one Redis need different channels',
   RATE_LIMIT_REDIS_PREFIX: 'prefix of the rate-limit keys in Redis',
+  WEBAUTHN_RP_ID: 'passkeys: the relying-party id, the host name passkeys are bound to (the dashboard\'s host, or a parent domain of it); changing it makes every registered passkey unusable',
+  WEBAUTHN_RP_NAME: 'passkeys: the name authenticators show when a passkey is registered',
+  OIDC_ISSUER: 'single sign-on: the OpenID Connect issuer URL (its `/.well-known/openid-configuration` is read at the first sign-in); unset, SSO is off. `http://` only for a loopback issuer; see docs/identity.md',
+  OIDC_CLIENT_ID: 'single sign-on: the client id registered at the provider',
+  OIDC_CLIENT_SECRET: 'single sign-on: the client secret (`client_secret_basic`). Never logged',
+  OIDC_REDIRECT_URL: 'single sign-on: the callback URL registered at the provider, this server\'s `/auth/oidc/callback` as browsers reach it',
+  OIDC_SCOPES: 'single sign-on: scopes asked for (space-separated; `openid` and `email` are needed)',
+  OIDC_ALLOWED_EMAIL_DOMAINS: 'single sign-on: comma-separated email domains (`example.com`) that may sign in; others are refused. Unset, any verified email may',
+  OIDC_ROLE_CLAIM: 'single sign-on: the ID-token claim (a string or a list of strings) whose values OIDC_ROLE_MAP maps to organization roles',
+  OIDC_ROLE_MAP: 'single sign-on: JSON from claim value to `{"org":"<organization id>","role":"ADMIN|MANAGER|MEMBER|AUDITOR"}` (or a list of them). At every SSO sign-in the user\'s memberships in the organizations named here are set from the claim (highest role wins; none → membership removed); other organizations are left alone',
+  WEBAUTHN_ORIGINS: 'passkeys: comma-separated Origins (`https://vault.example.com`) the browser may run a passkey ceremony from; each must be on `WEBAUTHN_RP_ID` or a subdomain of it. Plain `http://` works only for `localhost`',
 };
 
 /** Every variable with its default (as the environment would spell it) and its meaning, in schema order. */
@@ -277,6 +327,23 @@ export type Config = {
   createMasterKeyFile: boolean;
   /** Cost of new password hashes: `standard` (argon2id, 19 MiB, 2 passes) or `test` (minimal; NODE_ENV=test only). */
   passwordHashProfile: PasswordHashProfile;
+  /** Passkeys (WebAuthn): the relying party (id = host name, name shown by authenticators) and the Origins ceremonies may come from. */
+  webauthn: { rpId: string; rpName: string; origins: string[] };
+  /** Single sign-on (OIDC authorization code + PKCE); undefined when OIDC_ISSUER is unset. The secret is never logged. */
+  oidc: OidcConfig | undefined;
+};
+
+export type OidcGrant = { org: string; role: 'ADMIN' | 'MANAGER' | 'MEMBER' | 'AUDITOR' };
+export type OidcConfig = {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUrl: string;
+  scopes: string;
+  /** Lower-case domains; undefined = any verified email. */
+  allowedEmailDomains: string[] | undefined;
+  roleClaim: string;
+  roleMap: Record<string, OidcGrant[]>;
 };
 
 /** Beside the SQLite file (`data/master.key` for the default), or `./data/master.key` for PostgreSQL. */
@@ -373,5 +440,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Several PostgreSQL instances must share one key: in production it is provided, never invented.
     createMasterKeyFile: c.DATABASE_URL.startsWith('file:') || c.NODE_ENV !== 'production',
     passwordHashProfile: c.PASSWORD_HASH_PROFILE,
+    webauthn: { rpId: c.WEBAUTHN_RP_ID, rpName: c.WEBAUTHN_RP_NAME, origins: c.WEBAUTHN_ORIGINS.map((o) => new URL(o).origin) },
+    oidc: c.OIDC_ISSUER
+      ? {
+          issuer: c.OIDC_ISSUER,
+          clientId: c.OIDC_CLIENT_ID!,
+          clientSecret: c.OIDC_CLIENT_SECRET!,
+          redirectUrl: c.OIDC_REDIRECT_URL,
+          scopes: c.OIDC_SCOPES,
+          allowedEmailDomains: c.OIDC_ALLOWED_EMAIL_DOMAINS,
+          roleClaim: c.OIDC_ROLE_CLAIM,
+          roleMap: Object.fromEntries(Object.entries(c.OIDC_ROLE_MAP ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])),
+        }
+      : undefined,
   };
 }

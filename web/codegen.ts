@@ -15,7 +15,7 @@ const config: CodegenConfig = {
       presetConfig: { fragmentMasking: false },
       config: {
         documentMode: 'string',
-        scalars: { DateTime: 'string', ID: 'string' },
+        scalars: { DateTime: 'string', ID: 'string', JSON: 'unknown' },
         enumsAsTypes: true,
         useTypeImports: true,
       },

@@ -4,6 +4,8 @@ import {
   BootstrapNotAllowedError,
   ConflictError,
   InvalidCredentialsError,
+  InvalidSsoCodeError,
+  PasswordSignInDisabledError,
   LastAdminError,
   RateLimitedError,
   ValidationError,
@@ -36,6 +38,18 @@ builder.objectType(ValidationError, {
   fields: (t) => ({
     fieldErrors: t.field({ type: [FieldIssueRef], description: 'Each invalid field.', resolve: (e) => e.fieldErrors }),
   }),
+});
+
+builder.objectType(PasswordSignInDisabledError, {
+  name: 'PasswordSignInDisabledError',
+  description: 'The password was right, but an organization of this user allows only single sign-on (allowPasswordSignIn is off): sign in through /auth/oidc/start. No session was opened.',
+  interfaces: [ErrorInterface],
+});
+
+builder.objectType(InvalidSsoCodeError, {
+  name: 'InvalidSsoCodeError',
+  description: 'The single-sign-on handoff code is unknown, was already exchanged, or expired (it lives 60 seconds): start single sign-on again.',
+  interfaces: [ErrorInterface],
 });
 
 builder.objectType(InvalidCredentialsError, {

@@ -1,4 +1,4 @@
-import { GraphQLError, Kind } from 'graphql';
+import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import { builder } from './builder.ts';
 
 function parseDate(value: unknown): Date {
@@ -19,4 +19,41 @@ builder.scalarType('DateTime', {
     if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string.', { extensions: { code: 'BAD_USER_INPUT' } });
     return parseDate(ast.value);
   },
+});
+
+const JSON_MAX_DEPTH = 8;
+
+/** The JSON WebAuthn speaks is small and shallow; anything deeper is refused before a service sees it. */
+function shallowJson(value: unknown, depth = 0): unknown {
+  if (depth > JSON_MAX_DEPTH) throw new GraphQLError(`JSON may nest at most ${JSON_MAX_DEPTH} levels.`, { extensions: { code: 'BAD_USER_INPUT' } });
+  if (Array.isArray(value)) value.forEach((v) => shallowJson(v, depth + 1));
+  else if (value !== null && typeof value === 'object') Object.values(value).forEach((v) => shallowJson(v, depth + 1));
+  return value;
+}
+
+function jsonLiteral(ast: ValueNode): unknown {
+  switch (ast.kind) {
+    case Kind.STRING:
+    case Kind.BOOLEAN:
+      return ast.value;
+    case Kind.INT:
+    case Kind.FLOAT:
+      return Number(ast.value);
+    case Kind.NULL:
+      return null;
+    case Kind.LIST:
+      return ast.values.map(jsonLiteral);
+    case Kind.OBJECT:
+      return Object.fromEntries(ast.fields.map((f) => [f.name.value, jsonLiteral(f.value)]));
+    default:
+      throw new GraphQLError('JSON literals cannot hold variables.', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+}
+
+builder.scalarType('JSON', {
+  description:
+    'A JSON value, used only where a standard defines the shape (WebAuthn options and responses, as the browser APIs and @simplewebauthn/browser read and write them).',
+  serialize: (value) => value,
+  parseValue: (value) => shallowJson(value),
+  parseLiteral: (ast) => shallowJson(jsonLiteral(ast)),
 });

@@ -8,6 +8,8 @@ import '../modules/apiKey/apiKey.schema.ts';
 import '../modules/auth/auth.schema.ts';
 import '../modules/organization/invitation.schema.ts';
 import '../modules/auth/mfa.schema.ts';
+import '../modules/auth/passkey.schema.ts';
+import '../modules/auth/sso.schema.ts';
 import '../modules/audit/audit.schema.ts';
 import '../modules/category/category.schema.ts';
 import '../modules/folder/folder.schema.ts';

@@ -26,6 +26,22 @@ export class ValidationError extends DomainError {
   }
 }
 
+/** The password was right, but an organization of the user signs in only through single sign-on. */
+export class PasswordSignInDisabledError extends DomainError {
+  override name = 'PasswordSignInDisabledError';
+  constructor() {
+    super('Your organization signs in with single sign-on; passwords are switched off for its members.');
+  }
+}
+
+/** The single-sign-on handoff code is unknown, used or expired. */
+export class InvalidSsoCodeError extends DomainError {
+  override name = 'InvalidSsoCodeError';
+  constructor() {
+    super('This single sign-on link has expired or was already used; sign in again.');
+  }
+}
+
 export class InvalidCredentialsError extends DomainError {
   override name = 'InvalidCredentialsError';
   constructor() {
@@ -120,7 +136,7 @@ export class StepUpRequiredError extends DomainError {
 export class InvalidSecondFactorError extends DomainError {
   override name = 'InvalidSecondFactorError';
   constructor() {
-    super('The code is not valid, was already used, or the sign-in attempt expired.');
+    super('The code or passkey was not accepted, was already used, or the sign-in attempt expired.');
   }
 }
 

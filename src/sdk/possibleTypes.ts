@@ -63,6 +63,12 @@
       "SignInPayload",
       "ValidationError"
     ],
+    "CompleteSsoSignInResult": [
+      "InvalidSsoCodeError",
+      "MfaRequired",
+      "SignInPayload",
+      "ValidationError"
+    ],
     "ConfirmTotpResult": [
       "ConfirmTotpPayload",
       "InvalidSecondFactorError",
@@ -150,10 +156,12 @@
       "InvalidCredentialsError",
       "InvalidRequestStateError",
       "InvalidSecondFactorError",
+      "InvalidSsoCodeError",
       "InvitationInvalidError",
       "LastAdminError",
       "MfaRequired",
       "NotApproverError",
+      "PasswordSignInDisabledError",
       "PolicyViolationError",
       "RateLimitedError",
       "SecretUnavailableError",
@@ -164,6 +172,10 @@
     "ExportCredentialsResult": [
       "ExportCredentialsPayload",
       "RateLimitedError",
+      "ValidationError"
+    ],
+    "FinishPasskeyRegistrationResult": [
+      "FinishPasskeyRegistrationPayload",
       "ValidationError"
     ],
     "ImportCredentialsResult": [
@@ -224,6 +236,11 @@
       "LastAdminError",
       "RemoveMemberPayload"
     ],
+    "RemovePasskeyResult": [
+      "RemovePasskeyPayload",
+      "StepUpRequiredError",
+      "ValidationError"
+    ],
     "RemoveSecondFactorsResult": [
       "InvalidSecondFactorError",
       "RateLimitedError",
@@ -238,6 +255,10 @@
     "RenameFolderResult": [
       "AlreadyExistsError",
       "RenameFolderPayload",
+      "ValidationError"
+    ],
+    "RenamePasskeyResult": [
+      "RenamePasskeyPayload",
       "ValidationError"
     ],
     "RequestAccessResult": [
@@ -295,8 +316,19 @@
     "SignInResult": [
       "InvalidCredentialsError",
       "MfaRequired",
+      "PasswordSignInDisabledError",
       "RateLimitedError",
       "SignInPayload",
+      "ValidationError"
+    ],
+    "StartPasskeyAuthenticationResult": [
+      "InvalidSecondFactorError",
+      "PasskeyOptionsPayload",
+      "ValidationError"
+    ],
+    "StartPasskeyRegistrationResult": [
+      "PasskeyOptionsPayload",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "StepUpResult": [
@@ -396,6 +428,12 @@
       "SignInPayload",
       "ValidationError"
     ],
+    "CompleteSsoSignInResult": [
+      "InvalidSsoCodeError",
+      "MfaRequired",
+      "SignInPayload",
+      "ValidationError"
+    ],
     "ConfirmTotpResult": [
       "ConfirmTotpPayload",
       "InvalidSecondFactorError",
@@ -483,10 +521,12 @@
       "InvalidCredentialsError",
       "InvalidRequestStateError",
       "InvalidSecondFactorError",
+      "InvalidSsoCodeError",
       "InvitationInvalidError",
       "LastAdminError",
       "MfaRequired",
       "NotApproverError",
+      "PasswordSignInDisabledError",
       "PolicyViolationError",
       "RateLimitedError",
       "SecretUnavailableError",
@@ -497,6 +537,10 @@
     "ExportCredentialsResult": [
       "ExportCredentialsPayload",
       "RateLimitedError",
+      "ValidationError"
+    ],
+    "FinishPasskeyRegistrationResult": [
+      "FinishPasskeyRegistrationPayload",
       "ValidationError"
     ],
     "ImportCredentialsResult": [
@@ -557,6 +601,11 @@
       "LastAdminError",
       "RemoveMemberPayload"
     ],
+    "RemovePasskeyResult": [
+      "RemovePasskeyPayload",
+      "StepUpRequiredError",
+      "ValidationError"
+    ],
     "RemoveSecondFactorsResult": [
       "InvalidSecondFactorError",
       "RateLimitedError",
@@ -571,6 +620,10 @@
     "RenameFolderResult": [
       "AlreadyExistsError",
       "RenameFolderPayload",
+      "ValidationError"
+    ],
+    "RenamePasskeyResult": [
+      "RenamePasskeyPayload",
       "ValidationError"
     ],
     "RequestAccessResult": [
@@ -628,8 +681,19 @@
     "SignInResult": [
       "InvalidCredentialsError",
       "MfaRequired",
+      "PasswordSignInDisabledError",
       "RateLimitedError",
       "SignInPayload",
+      "ValidationError"
+    ],
+    "StartPasskeyAuthenticationResult": [
+      "InvalidSecondFactorError",
+      "PasskeyOptionsPayload",
+      "ValidationError"
+    ],
+    "StartPasskeyRegistrationResult": [
+      "PasskeyOptionsPayload",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "StepUpResult": [

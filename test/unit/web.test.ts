@@ -31,7 +31,7 @@ afterAll(async () => {
 
 describe('the dashboard’s static files', () => {
   it('answers / and every client route with index.html under a strict CSP, revalidated', async () => {
-    for (const path of ['/', '/signin', '/credentials', '/credentials/Q3JlZGVudGlhbDox', '/requests', '/approvals', '/feed', '/audit', '/admin']) {
+    for (const path of ['/', '/signin', '/credentials', '/credentials/Q3JlZGVudGlhbDox', '/requests', '/approvals', '/feed', '/audit', '/admin', '/security']) {
       const res = await fetch(base + path);
       expect(res.status, path).toBe(200);
       expect(await res.text()).toContain('<title>app</title>');

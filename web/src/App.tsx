@@ -13,6 +13,7 @@ import { ApprovalsPage } from './pages/Approvals';
 import { AccessFeedPage } from './pages/AccessFeed';
 import { AuditPage } from './pages/Audit';
 import { AdminPage } from './pages/Admin';
+import { SecurityPage } from './pages/Security';
 
 const SignOut = graphql(`
   mutation ShellSignOut {
@@ -43,6 +44,7 @@ const NAV = [
   { to: '/feed', label: 'Access feed', testid: 'nav-access-feed', watchers: true },
   { to: '/audit', label: 'Audit', testid: 'nav-audit', watchers: true },
   { to: '/admin', label: 'Administration', testid: 'nav-admin', admins: true },
+  { to: '/security', label: 'Security', testid: 'nav-security' },
 ];
 
 function Shell() {
@@ -117,6 +119,8 @@ function Shell() {
 
 function Page({ path }: { path: string }) {
   const { org, loading } = useOrg();
+  // One's own sign-in protection needs no organization (and must work for someone asked to enroll a factor).
+  if (path.startsWith('/security')) return <SecurityPage />;
   if (!org) return loading ? <p>Loading…</p> : <p>You are not a member of any organization yet.</p>;
   const credential = /^\/credentials\/([^/]+)$/.exec(path);
   if (credential) return <CredentialPage id={decodeURIComponent(credential[1])} />;

@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
-import { BootstrapClosedError, BootstrapNotAllowedError, InvalidCredentialsError, MfaRequired, RateLimitedError, ValidationError } from '../../lib/errors.ts';
+import { BootstrapClosedError, BootstrapNotAllowedError, InvalidCredentialsError, MfaRequired, PasswordSignInDisabledError, RateLimitedError, ValidationError } from '../../lib/errors.ts';
 import { bootstrap, changePassword, signIn, signOut } from './auth.service.ts';
 
 const ViewerKind = builder.enumType('ViewerKind', {
@@ -115,10 +115,10 @@ const ChangePasswordPayload = builder.objectRef<{ ok: true }>('ChangePasswordPay
 builder.mutationFields((t) => ({
   signIn: t.field({
     description:
-      'Opens a session, or answers MfaRequired when the account has a second factor (then call completeSignIn). An unknown email, a wrong password and a disabled account all answer InvalidCredentialsError. Too many failures for an account from one address, for an account from any address, or too many attempts from one address answer RateLimitedError, without checking the password (README "Rate limits").',
+      'Opens a session, or answers MfaRequired when the account has a second factor (then call completeSignIn). An unknown email, a wrong password and a disabled account all answer InvalidCredentialsError. Too many failures for an account from one address, for an account from any address, or too many attempts from one address answer RateLimitedError, without checking the password (README "Rate limits"). A member of an organization that switched passwords off (allowPasswordSignIn) gets PasswordSignInDisabledError after a right password (system administrators excepted, as the way back in).',
     authScopes: { public: true },
     type: SignInPayload,
-    errors: { types: [InvalidCredentialsError, MfaRequired, RateLimitedError, ValidationError] },
+    errors: { types: [InvalidCredentialsError, MfaRequired, PasswordSignInDisabledError, RateLimitedError, ValidationError] },
     args: { input: t.arg({ type: SignInInput, required: true }) },
     resolve: (_root, { input }, ctx) => signIn(ctx, input),
   }),

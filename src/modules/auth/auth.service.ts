@@ -6,6 +6,7 @@ import {
   BootstrapNotAllowedError,
   InvalidCredentialsError,
   MfaRequired,
+  PasswordSignInDisabledError,
   RateLimitedError,
   TooManyAuthFailuresError,
   UnauthenticatedError,
@@ -179,7 +180,8 @@ async function admitSignIn(ctx: Context, email: string): Promise<() => Promise<v
 export async function openSession(ctx: Context, userId: string, method: AuthMethod = 'PASSWORD') {
   const token = newToken('vgs');
   const now = ctx.clock.now();
-  const factorVerifiedAt = method === 'PASSWORD' ? null : now;
+  // A password or the identity provider's word is not a second factor verified here (step-up asks for one).
+  const factorVerifiedAt = method === 'PASSWORD' || method === 'SSO' ? null : now;
   const expiresAt = new Date(now.getTime() + ctx.config.sessionTtlMinutes * 60_000);
   const userAgent = ctx.request.userAgent?.slice(0, 512) ?? null;
   await ctx.db.$transaction(async (tx) => {
@@ -231,12 +233,17 @@ async function auditSignInFailure(ctx: Context, address: string, user: { id: str
 export const MFA_CHALLENGE_TTL_MS = 5 * 60_000;
 
 /** After a right password for a user with a second factor: a challenge for completeSignIn, no session yet. */
-async function startMfaChallenge(ctx: Context, userId: string): Promise<MfaRequired> {
+export async function startMfaChallenge(ctx: Context, userId: string): Promise<MfaRequired> {
   const token = newToken('vgc');
   const expiresAt = new Date(ctx.clock.now().getTime() + MFA_CHALLENGE_TTL_MS);
   await ctx.db.mfaChallenge.create({ data: { userId, tokenHash: hashToken(token), expiresAt, createdAt: ctx.clock.now() } });
-  const recovery = await ctx.db.recoveryCode.count({ where: { userId, usedAt: null } });
-  return new MfaRequired(token, recovery > 0 ? ['TOTP', 'RECOVERY_CODE'] : ['TOTP'], expiresAt);
+  const [recovery, kinds] = await Promise.all([
+    ctx.db.recoveryCode.count({ where: { userId, usedAt: null } }),
+    ctx.db.userFactor.findMany({ where: { userId, confirmedAt: { not: null } }, select: { kind: true }, distinct: ['kind'] }),
+  ]);
+  const has = new Set(kinds.map((k) => k.kind));
+  const methods = [...(has.has('TOTP') ? ['TOTP'] : []), ...(has.has('WEBAUTHN') ? ['WEBAUTHN'] : []), ...(recovery > 0 ? ['RECOVERY_CODE'] : [])];
+  return new MfaRequired(token, methods, expiresAt);
 }
 
 export async function signIn(ctx: Context, input: { email: string; password: string }) {
@@ -252,6 +259,15 @@ export async function signIn(ctx: Context, input: { email: string; password: str
     throw new InvalidCredentialsError();
   }
   await succeeded();
+  // Checked only after a right password, so that it tells nothing to someone guessing. System administrators keep
+  // their password as the way back in when the identity provider is down or misconfigured.
+  if (!usable.isSystemAdmin) {
+    const ssoOnly = await ctx.db.membership.findFirst({ where: { userId: usable.id, organization: { allowPasswordSignIn: false } }, select: { id: true } });
+    if (ssoOnly) {
+      ctx.logger.info({ event: 'auth.password_sign_in_disabled', userId: usable.id, requestId: ctx.request.requestId }, 'password sign-in refused: SSO only');
+      throw new PasswordSignInDisabledError();
+    }
+  }
   // A second factor turns a right password into a challenge, not a session.
   if (usable.mfaEnabled) throw await startMfaChallenge(ctx, usable.id);
   const session = await openSession(ctx, usable.id);

@@ -28,17 +28,18 @@ export const SecondFactorMethod = builder.enumType('SecondFactorMethod', {
   values: {
     TOTP: { description: 'A 6-digit code from an authenticator app (RFC 6238).' },
     RECOVERY_CODE: { description: 'One of the single-use recovery codes issued when the factor was enrolled.' },
+    WEBAUTHN: { description: 'A registered passkey (WebAuthn): startPasskeyAuthentication gives the options, the assertion goes in `webauthn`.' },
   } as const,
 });
 
 builder.objectType(MfaRequired, {
   name: 'MfaRequired',
   description:
-    'The password was right and the account has a second factor: no session yet. Call completeSignIn with `challengeId` and a code before `expiresAt`.',
+    'The password (or single sign-on) was right and the account has a second factor: no session yet. Call completeSignIn with `challengeId` and a code, a recovery code or a passkey assertion (startPasskeyAuthentication) before `expiresAt`.',
   interfaces: [ErrorInterface],
   fields: (t) => ({
     challengeId: t.exposeString('challengeId', { description: 'Single-use id of this sign-in attempt; pass it to completeSignIn.' }),
-    methods: t.field({ type: [SecondFactorMethod], description: 'The ways this account can finish.', resolve: (e) => e.methods as ('TOTP' | 'RECOVERY_CODE')[] }),
+    methods: t.field({ type: [SecondFactorMethod], description: 'The ways this account can finish.', resolve: (e) => e.methods as ('TOTP' | 'RECOVERY_CODE' | 'WEBAUTHN')[] }),
     expiresAt: t.field({ type: 'DateTime', description: 'When the challenge stops being accepted.', resolve: (e) => e.expiresAt }),
   }),
 });
@@ -54,15 +55,19 @@ builder.objectType(StepUpRequiredError, {
 
 builder.objectType(InvalidSecondFactorError, {
   name: 'InvalidSecondFactorError',
-  description: 'The code or recovery code was not accepted (wrong, already used) or the sign-in challenge expired. Nothing changed.',
+  description: 'The code, recovery code or passkey assertion was not accepted (wrong, already used, answering other options, signed for another origin) or the sign-in challenge expired. Nothing changed.',
   interfaces: [ErrorInterface],
 });
 
+const WEBAUTHN_PROOF =
+  'A passkey assertion: the JSON navigator.credentials.get() produced (as @simplewebauthn/browser\'s startAuthentication returns it) for the options of startPasskeyAuthentication.';
+
 const SecondFactorProofInput = builder.inputType('SecondFactorProofInput', {
-  description: 'A second factor: exactly one of a current code or a recovery code.',
+  description: 'A second factor: exactly one of a current code, a recovery code or a passkey assertion.',
   fields: (t) => ({
     code: t.string({ required: false, description: 'The 6 digits the authenticator app shows now.' }),
     recoveryCode: t.string({ required: false, description: 'One unused recovery code (spaces and dashes do not matter).' }),
+    webauthn: t.field({ type: 'JSON', required: false, description: `${WEBAUTHN_PROOF} Start it without a challengeId (it is bound to this session).` }),
   }),
 });
 
@@ -72,6 +77,7 @@ const CompleteSignInInput = builder.inputType('CompleteSignInInput', {
     challengeId: t.string({ required: true, description: 'MfaRequired.challengeId.' }),
     code: t.string({ required: false, description: 'The 6 digits the authenticator app shows now.' }),
     recoveryCode: t.string({ required: false, description: 'One unused recovery code instead of a code.' }),
+    webauthn: t.field({ type: 'JSON', required: false, description: `${WEBAUTHN_PROOF} Start it with this challengeId.` }),
   }),
 });
 
@@ -132,23 +138,31 @@ const ResetUserSecondFactorsInput = builder.inputType('ResetUserSecondFactorsInp
 });
 
 const SetOrganizationSecurityInput = builder.inputType('SetOrganizationSecurityInput', {
-  description: 'Second-factor rules of an organization; a missing field keeps its value.',
+  description: 'Sign-in rules of an organization; a missing field keeps its value.',
   fields: (t) => ({
     organizationId: t.id({ required: true, description: 'The organization.' }),
     requireMfa: t.boolean({ required: false, description: 'Members must have a second factor; until they enroll one they can do nothing else (API keys are unaffected).' }),
     requireStepUp: t.boolean({ required: false, description: 'Revealing a restricted credential and approving or denying an access request need a second factor verified within STEP_UP_MAX_AGE_SECONDS.' }),
+    allowPasswordSignIn: t.boolean({
+      required: false,
+      description: 'false: members sign in only through single sign-on; a password sign-in of a member answers PasswordSignInDisabledError (system administrators excepted). Default true.',
+    }),
   }),
 });
 
-type FactorRow = { id: string; kind: string; name: string; confirmedAt: Date | null; lastUsedAt: Date | null };
-const SecondFactor = builder.objectRef<FactorRow>('SecondFactor').implement({
+export type FactorRow = { id: string; kind: string; name: string; confirmedAt: Date | null; lastUsedAt: Date | null; transports: string | null };
+export const SecondFactor = builder.objectRef<FactorRow>('SecondFactor').implement({
   description: 'A second factor of the viewer (never its secret).',
   fields: (t) => ({
     id: t.id({ description: 'Global id.', resolve: (f) => encodeGlobalID('UserFactor', f.id) }),
-    kind: t.exposeString('kind', { description: 'TOTP (authenticator app).' }),
-    name: t.exposeString('name', { description: 'A label for people.' }),
+    kind: t.exposeString('kind', { description: 'TOTP (authenticator app) or WEBAUTHN (a passkey).' }),
+    name: t.exposeString('name', { description: 'A label for people (passkeys: the name given at registration, renamePasskey changes it).' }),
+    transports: t.stringList({
+      description: 'Passkeys: how the browser said it reaches the authenticator (internal, usb, hybrid, nfc, ble); empty for other kinds.',
+      resolve: (f) => (f.transports ? f.transports.split(',') : []),
+    }),
     enrolledAt: t.field({ type: 'DateTime', description: 'When it was confirmed.', resolve: (f) => f.confirmedAt! }),
-    lastUsedAt: t.field({ type: 'DateTime', nullable: true, description: 'When a code of it was last accepted.', resolve: (f) => f.lastUsedAt }),
+    lastUsedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was last accepted (a code, or a passkey assertion).', resolve: (f) => f.lastUsedAt }),
   }),
 });
 
@@ -193,7 +207,7 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   completeSignIn: t.field({
     description:
-      'Finishes a sign-in that answered MfaRequired: the challenge and a code (or a recovery code) open the session. Wrong codes meet the per-account lockout (RateLimitedError); a challenge is single use and dies after 5 wrong codes or 5 minutes.',
+      'Finishes a sign-in that answered MfaRequired: the challenge and a code (or a recovery code, or a passkey assertion) open the session. Wrong codes meet the per-account lockout (RateLimitedError); a challenge is single use and dies after 5 wrong codes or 5 minutes.',
     authScopes: { public: true },
     type: SignInPayload,
     errors: { types: [InvalidSecondFactorError, RateLimitedError, ValidationError] },
@@ -223,7 +237,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, _args, ctx) => ({ recoveryCodes: await regenerateRecoveryCodes(ctx) }),
   }),
   stepUp: t.field({
-    description: 'Verifies the viewer’s second factor now, for actions that need a recent one (StepUpRequiredError). Wrong codes meet the per-account lockout.',
+    description: 'Verifies the viewer’s second factor now (a code, a recovery code or a passkey assertion), for actions that need a recent one (StepUpRequiredError). Wrong codes meet the per-account lockout.',
     authScopes: { can: 'mfa:manage' },
     type: StepUpPayload,
     errors: { types: [InvalidSecondFactorError, RateLimitedError, ValidationError] },
@@ -253,7 +267,7 @@ builder.mutationFields((t) => ({
     },
   }),
   setOrganizationSecurity: t.prismaField({
-    description: 'Sets an organization’s second-factor rules (requireMfa, requireStepUp). ADMIN. Audited.',
+    description: 'Sets an organization’s sign-in rules (requireMfa, requireStepUp, allowPasswordSignIn). ADMIN. Audited.',
     authScopes: { can: 'organization:manage' },
     type: 'Organization',
     args: { input: t.arg({ type: SetOrganizationSecurityInput, required: true }) },
@@ -262,6 +276,7 @@ builder.mutationFields((t) => ({
         organizationId: localId(String(input.organizationId), 'Organization'),
         requireMfa: input.requireMfa ?? undefined,
         requireStepUp: input.requireStepUp ?? undefined,
+        allowPasswordSignIn: input.allowPasswordSignIn ?? undefined,
       }),
   }),
 }));
@@ -271,4 +286,7 @@ builder.prismaObjectField('Organization', 'requireMfa', (t) =>
 );
 builder.prismaObjectField('Organization', 'requireStepUp', (t) =>
   t.exposeBoolean('requireStepUp', { description: 'Restricted reveals and access-request decisions need a recently verified second factor.' }),
+);
+builder.prismaObjectField('Organization', 'allowPasswordSignIn', (t) =>
+  t.exposeBoolean('allowPasswordSignIn', { description: 'Members may sign in with a password; false: only through single sign-on.' }),
 );

@@ -18,6 +18,8 @@ import { parseInput } from '../../lib/validate.ts';
 import { appendAudit } from '../audit/audit.chain.ts';
 import { userFactorLabel } from '../keys/keyring.ts';
 import { openSession, principalsChanged, signInLockout } from './auth.service.ts';
+import { consumePasskey, type CeremonyBinding } from './passkey.service.ts';
+import { assertFreshFactor, CHALLENGE_MAX_FAILURES, hashRecoveryCode, issueRecoveryCodes, normalizeRecoveryCode, RECOVERY_CODE_COUNT } from './factors.ts';
 
 /**
  * Second factors: TOTP (RFC 6238, 6 digits, 30 s, SHA-1 — what every authenticator app reads from a QR code)
@@ -27,22 +29,26 @@ import { openSession, principalsChanged, signInLockout } from './auth.service.ts
  * dies after a few wrong codes.
  */
 
-const CHALLENGE_MAX_FAILURES = 5;
 const TOTP_PERIOD_S = 30;
 const TOTP_DIGITS = 6;
 /** One step either side of now: clocks of phones drift, and people type slowly. */
 const TOTP_DRIFT_STEPS = 1;
-export const RECOVERY_CODE_COUNT = 10;
 const ISSUER = 'vaultgate';
 
-export type FactorProof = { code?: string | null; recoveryCode?: string | null };
+/** One proof of a second factor: a TOTP code, a recovery code, or a passkey assertion (WebAuthn JSON). */
+export type FactorProof = { code?: string | null; recoveryCode?: string | null; webauthn?: unknown };
 
 const proofInput = z
   .object({
     code: z.string().trim().regex(/^[0-9]{6}$/, 'must be the 6 digits your authenticator shows').nullish(),
     recoveryCode: z.string().trim().max(64, 'must be at most 64 characters').nullish(),
+    // Its shape is checked where it is verified (passkey.service.ts); here only that it is an object.
+    webauthn: z.record(z.string(), z.unknown()).nullish(),
   })
-  .refine((p) => Boolean(p.code) !== Boolean(p.recoveryCode), { message: 'give either a code or a recovery code', path: ['code'] });
+  .refine((p) => [p.code, p.recoveryCode, p.webauthn].filter(Boolean).length === 1, {
+    message: 'give exactly one of a code, a recovery code or a passkey assertion (webauthn)',
+    path: ['code'],
+  });
 
 const userOf = (ctx: Context): { userId: string; sessionId: string } => {
   const p = ctx.policy.principal;
@@ -55,17 +61,6 @@ const audit = (ctx: Context, userId: string, action: string, data: Record<string
     appendAudit(tx, ctx, { organizationId: null, action, targetType: 'User', targetId: userId, data: { ...data, clientAddress: ctx.request.clientAddress } }),
   );
 
-/** Recovery codes are typed by people: case, spaces and dashes do not matter. */
-const normalizeRecoveryCode = (code: string) => code.toLowerCase().replace(/[\s-]/g, '');
-const hashRecoveryCode = (code: string) => createHash('sha256').update(`vaultgate-recovery:${normalizeRecoveryCode(code)}`).digest('hex');
-
-function newRecoveryCode(): string {
-  // 10 characters from a 32-letter alphabet without look-alikes: 50 bits, shown as xxxxx-xxxxx.
-  const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789';
-  let out = '';
-  for (let i = 0; i < 10; i++) out += alphabet[randomInt(alphabet.length)];
-  return `${out.slice(0, 5)}-${out.slice(5)}`;
-}
 
 function sameCode(a: string, b: string): boolean {
   return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
@@ -90,8 +85,14 @@ function matchingStep(secretBase32: string, code: string, nowMs: number, after: 
  * Checks a second factor of a user and consumes it (a TOTP step, or a recovery code). Returns how the user
  * proved it, or null when nothing matched. Failures are counted against the account's lockout by the caller.
  */
-async function consumeFactor(ctx: Context, userId: string, proof: FactorProof): Promise<AuthMethod | null> {
+async function consumeFactor(ctx: Context, userId: string, proof: FactorProof, binding: CeremonyBinding): Promise<AuthMethod | null> {
   const now = ctx.clock.now();
+  if (proof.webauthn) {
+    const factorId = await consumePasskey(ctx, userId, proof.webauthn, binding);
+    if (!factorId) return null;
+    await audit(ctx, userId, 'mfa.passkey_used', { factorId });
+    return 'PASSKEY';
+  }
   if (proof.code) {
     const factors = await ctx.db.userFactor.findMany({ where: { userId, kind: 'TOTP', confirmedAt: { not: null } }, take: 5 });
     for (const factor of factors) {
@@ -122,11 +123,11 @@ async function consumeFactor(ctx: Context, userId: string, proof: FactorProof): 
 }
 
 /** Checks a proof under the per-account lockout (the sign-in one): a guesser gets five tries, then waits. */
-async function verifyUnderLockout(ctx: Context, userId: string, proof: FactorProof): Promise<AuthMethod> {
+async function verifyUnderLockout(ctx: Context, userId: string, proof: FactorProof, binding: CeremonyBinding): Promise<AuthMethod> {
   const c = ctx.config.rateLimits;
   const admitted = await ctx.limits.attempt('mfa', [userId], signInLockout(c, c.signInPerAccount));
   if (!admitted.allowed) throw new RateLimitedError(retryAfterSeconds(admitted));
-  const method = await consumeFactor(ctx, userId, proof);
+  const method = await consumeFactor(ctx, userId, proof, binding);
   if (!method) {
     await audit(ctx, userId, 'mfa.failed', {});
     throw new InvalidSecondFactorError();
@@ -140,7 +141,7 @@ const completeInput = z.object({ challengeId: z.string().max(100) });
 /** Finishes a sign-in: the challenge from signIn plus a code or a recovery code opens the session. */
 export async function completeSignIn(ctx: Context, input: { challengeId: string } & FactorProof) {
   const { challengeId } = parseInput(completeInput, { challengeId: input.challengeId });
-  const proof = parseInput(proofInput, { code: input.code, recoveryCode: input.recoveryCode });
+  const proof = parseInput(proofInput, { code: input.code, recoveryCode: input.recoveryCode, webauthn: input.webauthn });
   if (!looksLikeToken(challengeId, 'vgc')) throw new InvalidSecondFactorError();
   const now = ctx.clock.now();
   const challenge = await ctx.db.mfaChallenge.findUnique({ where: { tokenHash: hashToken(challengeId) } });
@@ -151,7 +152,7 @@ export async function completeSignIn(ctx: Context, input: { challengeId: string 
   if (!user || user.disabledAt) throw new InvalidSecondFactorError();
   let method: AuthMethod;
   try {
-    method = await verifyUnderLockout(ctx, challenge.userId, proof);
+    method = await verifyUnderLockout(ctx, challenge.userId, proof, { mfaChallengeId: challenge.id });
   } catch (error) {
     if (error instanceof InvalidSecondFactorError) {
       await ctx.db.mfaChallenge.update({ where: { id: challenge.id }, data: { failures: { increment: 1 } } });
@@ -190,14 +191,6 @@ export async function enrollTotp(ctx: Context) {
   return { factorId: factor.id, secret, uri };
 }
 
-async function issueRecoveryCodes(ctx: Context, userId: string): Promise<string[]> {
-  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-  await ctx.db.$transaction([
-    ctx.db.recoveryCode.deleteMany({ where: { userId } }),
-    ctx.db.recoveryCode.createMany({ data: codes.map((code) => ({ userId, codeHash: hashRecoveryCode(code), createdAt: ctx.clock.now() })) }),
-  ]);
-  return codes;
-}
 
 /**
  * Activates a pending TOTP enrollment with a code from the app. It replaces an earlier TOTP factor, marks this
@@ -252,7 +245,7 @@ export async function stepUp(ctx: Context, input: FactorProof) {
   const { userId, sessionId } = userOf(ctx);
   ctx.policy.assert('mfa:manage', { userId });
   const proof = parseInput(proofInput, input);
-  const method = await verifyUnderLockout(ctx, userId, proof);
+  const method = await verifyUnderLockout(ctx, userId, proof, { sessionId });
   const now = ctx.clock.now();
   await principalsChanged(ctx, () =>
     ctx.db.$transaction(async (tx) => {
@@ -265,10 +258,10 @@ export async function stepUp(ctx: Context, input: FactorProof) {
 
 /** Removes the viewer's own second factors; they prove one of them first (a stolen session cannot do it). */
 export async function removeSecondFactors(ctx: Context, input: FactorProof) {
-  const { userId } = userOf(ctx);
+  const { userId, sessionId } = userOf(ctx);
   ctx.policy.assert('mfa:manage', { userId });
   const proof = parseInput(proofInput, input);
-  await verifyUnderLockout(ctx, userId, proof);
+  await verifyUnderLockout(ctx, userId, proof, { sessionId });
   await dropFactors(ctx, userId, { by: 'self' });
   return true;
 }
@@ -279,6 +272,7 @@ async function dropFactors(ctx: Context, userId: string, data: Record<string, un
       await tx.userFactor.deleteMany({ where: { userId } });
       await tx.recoveryCode.deleteMany({ where: { userId } });
       await tx.mfaChallenge.deleteMany({ where: { userId } });
+      await tx.webAuthnChallenge.deleteMany({ where: { userId } });
       await tx.user.update({ where: { id: userId }, data: { mfaEnabled: false } });
       await appendAudit(tx, ctx, { organizationId: null, action: 'mfa.factors_removed', targetType: 'User', targetId: userId, data });
     }),
@@ -304,13 +298,6 @@ export async function resetUserFactors(ctx: Context, targetUserId: string) {
   return true;
 }
 
-/** Throws StepUpRequiredError unless this session verified a second factor within STEP_UP_MAX_AGE_SECONDS. */
-export function assertFreshFactor(ctx: Context): void {
-  const p = ctx.policy.principal;
-  const maxAge = ctx.config.stepUpMaxAgeMs;
-  const fresh = p.kind === 'user' && p.factorVerifiedAt != null && ctx.clock.now().getTime() - p.factorVerifiedAt <= maxAge;
-  if (!fresh) throw new StepUpRequiredError(Math.round(maxAge / 1000));
-}
 
 /**
  * Step-up where an organization asks for it (`requireStepUp`): revealing a restricted credential and deciding
@@ -324,7 +311,7 @@ export async function assertStepUp(ctx: Context, organizationId: string, db: Pic
 /** What the viewer's second-factor setup looks like (never a secret). */
 export async function secondFactorStatus(ctx: Context, userId: string) {
   const [factors, recoveryCodesLeft] = await Promise.all([
-    ctx.db.userFactor.findMany({ where: { userId, confirmedAt: { not: null } }, select: { id: true, kind: true, name: true, confirmedAt: true, lastUsedAt: true }, take: 20 }),
+    ctx.db.userFactor.findMany({ where: { userId, confirmedAt: { not: null } }, select: { id: true, kind: true, name: true, confirmedAt: true, lastUsedAt: true, transports: true }, orderBy: { confirmedAt: 'asc' }, take: 20 }),
     ctx.db.recoveryCode.count({ where: { userId, usedAt: null } }),
   ]);
   return { factors, recoveryCodesLeft };
@@ -334,10 +321,10 @@ export async function secondFactorStatus(ctx: Context, userId: string) {
 export async function setOrganizationSecurity<Q extends object>(
   ctx: Context,
   query: Q,
-  input: { organizationId: string; requireMfa?: boolean; requireStepUp?: boolean },
+  input: { organizationId: string; requireMfa?: boolean; requireStepUp?: boolean; allowPasswordSignIn?: boolean },
 ) {
   ctx.policy.assert('organization:manage', { organizationId: input.organizationId });
-  const data = { requireMfa: input.requireMfa, requireStepUp: input.requireStepUp };
+  const data = { requireMfa: input.requireMfa, requireStepUp: input.requireStepUp, allowPasswordSignIn: input.allowPasswordSignIn };
   return principalsChanged(ctx, () =>
     ctx.db.$transaction(async (tx) => {
       await tx.organization.update({ where: { id: input.organizationId }, data });
@@ -346,7 +333,7 @@ export async function setOrganizationSecurity<Q extends object>(
         action: 'organization.security_update',
         targetType: 'Organization',
         targetId: input.organizationId,
-        data: { requireMfa: input.requireMfa ?? null, requireStepUp: input.requireStepUp ?? null },
+        data: { requireMfa: input.requireMfa ?? null, requireStepUp: input.requireStepUp ?? null, allowPasswordSignIn: input.allowPasswordSignIn ?? null },
       });
       return tx.organization.findUniqueOrThrow({ ...query, where: { id: input.organizationId } });
     }),

@@ -28,6 +28,8 @@ const LABELS: Record<string, string> = {
   CategoryInUseError: 'Category in use',
   FolderNotEmptyError: 'Folder not empty',
   CredentialHasOpenRequestsError: 'Open requests',
+  InvalidSecondFactorError: 'Not accepted',
+  StepUpRequiredError: 'Confirm it is you',
 };
 
 /** Puts a typed error into words: what went wrong, and which field (or rule, or state) it concerns. */

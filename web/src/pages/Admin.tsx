@@ -5,6 +5,7 @@ import { ErrorText, type TypedError } from '../components/ErrorText';
 import { ApiError, request, useQuery } from '../lib/api';
 import { when, words } from '../lib/format';
 import { useOrg } from '../lib/org';
+import { SignInRules } from '../components/SignInRules';
 
 const AdminMembers = graphql(`
   query AdminMembers($id: ID!) {
@@ -468,6 +469,7 @@ export function AdminPage() {
     <section aria-labelledby="admin-title">
       <h1 id="admin-title">Administration</h1>
       <ErrorText error={q.error ?? error} />
+      <SignInRules organizationId={id} />
       <h2>Members and roles</h2>
       <div className="table-wrap" tabIndex={0} role="region" aria-label="Members">
         <table>
