@@ -277,7 +277,7 @@ builder.queryFields((t) => ({
     resolve: (query, _r, args, ctx) => {
       const organizationId = localId(String(args.organizationId), 'Organization');
       ctx.policy.assert('workflow:read', { organizationId });
-      return ctx.db.workflow.findMany({ ...query, where: { organizationId }, orderBy: { name: 'asc' } });
+      return ctx.db.workflow.findMany({ ...query, where: { organizationId, AND: [ctx.policy.readable('Workflow')] }, orderBy: { name: 'asc' } });
     },
   }),
   workflowVariables: t.field({
