@@ -288,9 +288,10 @@ describe('adversarial: fuzzing every mutation', () => {
         await server.app.deps.db.organization.updateMany({ data: { requireMfa: false, requireStepUp: false } });
         server.app.deps.principals.clear();
       }
-      // Archiving releases no secrets and opens the way to deletion, both legitimately: the credential the health check
-      // reveals is put back (or made anew) after each mutation, so every later mutation still has a secret to protect.
-      const kept = await server.app.deps.db.credential.updateMany({ where: { id: localId(ordinaryId) }, data: { archivedAt: null } });
+      // Archiving releases no secrets and opens the way to deletion, and rotation (rotateCredential, the bulk
+      // rotateCredentials) gives it a new secret, all legitimately: the credential the health check reveals is put back
+      // (or made anew) after each mutation, so every later mutation still has the known secret to protect.
+      const kept = await server.app.deps.db.credential.updateMany({ where: { id: localId(ordinaryId), currentVersion: 1 }, data: { archivedAt: null } });
       if (kept.count === 0) {
         const replacement = await createOrdinary();
         realIds.splice(realIds.indexOf(ordinaryId), 1, replacement);
