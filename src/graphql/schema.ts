@@ -12,6 +12,7 @@ import '../modules/audit/audit.schema.ts';
 import '../modules/category/category.schema.ts';
 import '../modules/folder/folder.schema.ts';
 import '../modules/credential/credential.schema.ts';
+import '../modules/asset/asset.schema.ts';
 import '../modules/accessPolicy/accessPolicy.schema.ts';
 import '../modules/accessRequest/accessRequest.schema.ts';
 import '../modules/workflow/workflow.schema.ts';

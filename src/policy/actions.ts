@@ -50,6 +50,9 @@ export const ACTIONS = {
   'credential:export': { description: 'Export credential metadata', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user'] },
   'credential:exportSecrets': { description: 'Export credentials with their secrets', roles: ['ADMIN'], principals: ['user'] },
   'category:manage': { description: 'Add, rename and remove categories', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
+  // Assets are the hosts the SSH proxy reaches; their accounts are credentials (docs/sessions.md).
+  'asset:read': { description: 'See an organization’s assets and their accounts (never secrets)', roles: ALL_ROLES, principals: ['user', 'apiKey'] },
+  'asset:manage': { description: 'Create and change assets, pin their host keys, link credentials to them', roles: ['ADMIN'], principals: ['user'] },
   'folder:manage': { description: 'Create, rename, move and delete folders', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
   // Access requests. The role gate here is the outer bound; the access policy then names who, within it,
   // may request, approve and review (accessPolicy.service / accessRequest.state).

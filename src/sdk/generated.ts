@@ -129,6 +129,11 @@ export type ArchiveCredentialInput = {
   id: string;
 };
 
+/** How vaultgate reaches an asset. */
+export type AssetProtocol =
+  /** SSH, through vaultgate’s recording proxy. */
+  | 'SSH';
+
 /** Which audit events to list. All given conditions must hold. */
 export type AuditEventFilter = {
   /** Only this exact action, e.g. `member.add`. */
@@ -310,6 +315,22 @@ export type CreateApiKeyInput = {
   organizationId: string;
   /** The role the key acts with. */
   role: Role;
+};
+
+/** A new asset. */
+export type CreateAssetInput = {
+  /** Global id of a folder of the organization to file it in. */
+  folderId?: string | null | undefined;
+  /** Host name or IP address. */
+  host: string;
+  /** The host key to pin up front (`SHA256:…`, as `ssh-keygen -lf` prints it); else pin it later with pinAssetHostKey. */
+  hostKeyFingerprint?: string | null | undefined;
+  /** Display name, up to 200 characters; unique in the organization. */
+  name: string;
+  /** Global id of the organization. */
+  organizationId: string;
+  /** SSH port; 22 when omitted. */
+  port?: number | null | undefined;
 };
 
 /** A new category. */
@@ -624,6 +645,16 @@ export type PasswordGeneratorInput = {
   uppercase?: boolean | null | undefined;
 };
 
+/** Which host key to pin. */
+export type PinAssetHostKeyInput = {
+  /** The fingerprint to pin (`SHA256:…`). Omitted: vaultgate connects once and pins the key the host presents (trust on first use). */
+  fingerprint?: string | null | undefined;
+  /** Global id of the asset. */
+  id: string;
+  /** Replace a different key pinned before. */
+  replace?: boolean | null | undefined;
+};
+
 /** Which rule of an access policy a request broke. */
 export type PolicyRule =
   /** The credential is archived. */
@@ -855,6 +886,14 @@ export type SecretInput = {
   privateKey?: string | null | undefined;
 };
 
+/** Which credential becomes an account of which asset. */
+export type SetCredentialAssetInput = {
+  /** Global id of an asset of the same organization; null to unlink. */
+  assetId?: string | null | undefined;
+  /** Global id of the credential (PASSWORD or SSH_KEY, with a username). */
+  credentialId: string;
+};
+
 /** Second-factor rules of an organization; a missing field keeps its value. */
 export type SetOrganizationSecurityInput = {
   /** The organization. */
@@ -929,6 +968,20 @@ export type UpdateAccessPolicyInput = {
   ticketPattern?: string | null | undefined;
   /** Requests need a ticket number (default false). */
   ticketRequired?: boolean | null | undefined;
+};
+
+/** Changes to an asset; omitted fields stay. A new host or port unpins the host key. */
+export type UpdateAssetInput = {
+  /** Global id of the folder to move it to; null for none. */
+  folderId?: string | null | undefined;
+  /** New host name or IP address (unpins the host key). */
+  host?: string | null | undefined;
+  /** Global id of the asset. */
+  id: string;
+  /** New display name. */
+  name?: string | null | undefined;
+  /** New SSH port (unpins the host key). */
+  port?: number | null | undefined;
 };
 
 /** Metadata changes; omitted fields stay, null clears. Secret material changes through rotateCredential. */
@@ -1126,6 +1179,8 @@ type AccessRequestErrorFields_AlreadyDecidedError_Fragment = { __typename: 'Alre
 
 type AccessRequestErrorFields_AlreadyExistsError_Fragment = { __typename: 'AlreadyExistsError', message: string };
 
+type AccessRequestErrorFields_AssetUnreachableError_Fragment = { __typename: 'AssetUnreachableError', message: string };
+
 type AccessRequestErrorFields_BootstrapClosedError_Fragment = { __typename: 'BootstrapClosedError', message: string };
 
 type AccessRequestErrorFields_BootstrapNotAllowedError_Fragment = { __typename: 'BootstrapNotAllowedError', message: string };
@@ -1142,6 +1197,8 @@ type AccessRequestErrorFields_FieldNotAvailableError_Fragment = { __typename: 'F
 
 type AccessRequestErrorFields_FolderNotEmptyError_Fragment = { __typename: 'FolderNotEmptyError', message: string };
 
+type AccessRequestErrorFields_HostKeyAlreadyPinnedError_Fragment = { __typename: 'HostKeyAlreadyPinnedError', message: string };
+
 type AccessRequestErrorFields_InvalidCredentialsError_Fragment = { __typename: 'InvalidCredentialsError', message: string };
 
 type AccessRequestErrorFields_InvalidRequestStateError_Fragment = { __typename: 'InvalidRequestStateError', state: AccessRequestState, message: string };
@@ -1153,6 +1210,8 @@ type AccessRequestErrorFields_InvitationInvalidError_Fragment = { __typename: 'I
 type AccessRequestErrorFields_LastAdminError_Fragment = { __typename: 'LastAdminError', message: string };
 
 type AccessRequestErrorFields_MfaRequired_Fragment = { __typename: 'MfaRequired', message: string };
+
+type AccessRequestErrorFields_NotAnAccountError_Fragment = { __typename: 'NotAnAccountError', message: string };
 
 type AccessRequestErrorFields_NotApproverError_Fragment = { __typename: 'NotApproverError', message: string };
 
@@ -1173,6 +1232,7 @@ export type AccessRequestErrorFieldsFragment =
   | AccessRequestErrorFields_AccessRequestRequiredError_Fragment
   | AccessRequestErrorFields_AlreadyDecidedError_Fragment
   | AccessRequestErrorFields_AlreadyExistsError_Fragment
+  | AccessRequestErrorFields_AssetUnreachableError_Fragment
   | AccessRequestErrorFields_BootstrapClosedError_Fragment
   | AccessRequestErrorFields_BootstrapNotAllowedError_Fragment
   | AccessRequestErrorFields_CategoryInUseError_Fragment
@@ -1181,12 +1241,14 @@ export type AccessRequestErrorFieldsFragment =
   | AccessRequestErrorFields_CredentialHasOpenRequestsError_Fragment
   | AccessRequestErrorFields_FieldNotAvailableError_Fragment
   | AccessRequestErrorFields_FolderNotEmptyError_Fragment
+  | AccessRequestErrorFields_HostKeyAlreadyPinnedError_Fragment
   | AccessRequestErrorFields_InvalidCredentialsError_Fragment
   | AccessRequestErrorFields_InvalidRequestStateError_Fragment
   | AccessRequestErrorFields_InvalidSecondFactorError_Fragment
   | AccessRequestErrorFields_InvitationInvalidError_Fragment
   | AccessRequestErrorFields_LastAdminError_Fragment
   | AccessRequestErrorFields_MfaRequired_Fragment
+  | AccessRequestErrorFields_NotAnAccountError_Fragment
   | AccessRequestErrorFields_NotApproverError_Fragment
   | AccessRequestErrorFields_PolicyViolationError_Fragment
   | AccessRequestErrorFields_RateLimitedError_Fragment
@@ -1203,6 +1265,7 @@ export type AccessRequestBulkFieldsFragment = { id: string, accessRequest: { id:
     | { __typename: 'AccessRequestRequiredError', message: string }
     | { __typename: 'AlreadyDecidedError', message: string }
     | { __typename: 'AlreadyExistsError', message: string }
+    | { __typename: 'AssetUnreachableError', message: string }
     | { __typename: 'BootstrapClosedError', message: string }
     | { __typename: 'BootstrapNotAllowedError', message: string }
     | { __typename: 'CategoryInUseError', message: string }
@@ -1211,12 +1274,14 @@ export type AccessRequestBulkFieldsFragment = { id: string, accessRequest: { id:
     | { __typename: 'CredentialHasOpenRequestsError', message: string }
     | { __typename: 'FieldNotAvailableError', message: string }
     | { __typename: 'FolderNotEmptyError', message: string }
+    | { __typename: 'HostKeyAlreadyPinnedError', message: string }
     | { __typename: 'InvalidCredentialsError', message: string }
     | { __typename: 'InvalidRequestStateError', state: AccessRequestState, message: string }
     | { __typename: 'InvalidSecondFactorError', message: string }
     | { __typename: 'InvitationInvalidError', message: string }
     | { __typename: 'LastAdminError', message: string }
     | { __typename: 'MfaRequired', message: string }
+    | { __typename: 'NotAnAccountError', message: string }
     | { __typename: 'NotApproverError', message: string }
     | { __typename: 'PolicyViolationError', rule: PolicyRule, message: string }
     | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
@@ -1404,6 +1469,7 @@ export type ApproveAccessRequestsMutation = { approveAccessRequests:
           | { __typename: 'AccessRequestRequiredError', message: string }
           | { __typename: 'AlreadyDecidedError', message: string }
           | { __typename: 'AlreadyExistsError', message: string }
+          | { __typename: 'AssetUnreachableError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
           | { __typename: 'BootstrapNotAllowedError', message: string }
           | { __typename: 'CategoryInUseError', message: string }
@@ -1412,12 +1478,14 @@ export type ApproveAccessRequestsMutation = { approveAccessRequests:
           | { __typename: 'CredentialHasOpenRequestsError', message: string }
           | { __typename: 'FieldNotAvailableError', message: string }
           | { __typename: 'FolderNotEmptyError', message: string }
+          | { __typename: 'HostKeyAlreadyPinnedError', message: string }
           | { __typename: 'InvalidCredentialsError', message: string }
           | { __typename: 'InvalidRequestStateError', state: AccessRequestState, message: string }
           | { __typename: 'InvalidSecondFactorError', message: string }
           | { __typename: 'InvitationInvalidError', message: string }
           | { __typename: 'LastAdminError', message: string }
           | { __typename: 'MfaRequired', message: string }
+          | { __typename: 'NotAnAccountError', message: string }
           | { __typename: 'NotApproverError', message: string }
           | { __typename: 'PolicyViolationError', rule: PolicyRule, message: string }
           | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
@@ -1440,6 +1508,7 @@ export type DenyAccessRequestsMutation = { denyAccessRequests:
           | { __typename: 'AccessRequestRequiredError', message: string }
           | { __typename: 'AlreadyDecidedError', message: string }
           | { __typename: 'AlreadyExistsError', message: string }
+          | { __typename: 'AssetUnreachableError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
           | { __typename: 'BootstrapNotAllowedError', message: string }
           | { __typename: 'CategoryInUseError', message: string }
@@ -1448,12 +1517,14 @@ export type DenyAccessRequestsMutation = { denyAccessRequests:
           | { __typename: 'CredentialHasOpenRequestsError', message: string }
           | { __typename: 'FieldNotAvailableError', message: string }
           | { __typename: 'FolderNotEmptyError', message: string }
+          | { __typename: 'HostKeyAlreadyPinnedError', message: string }
           | { __typename: 'InvalidCredentialsError', message: string }
           | { __typename: 'InvalidRequestStateError', state: AccessRequestState, message: string }
           | { __typename: 'InvalidSecondFactorError', message: string }
           | { __typename: 'InvitationInvalidError', message: string }
           | { __typename: 'LastAdminError', message: string }
           | { __typename: 'MfaRequired', message: string }
+          | { __typename: 'NotAnAccountError', message: string }
           | { __typename: 'NotApproverError', message: string }
           | { __typename: 'PolicyViolationError', rule: PolicyRule, message: string }
           | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
@@ -1476,6 +1547,7 @@ export type ReviewAccessRequestsMutation = { reviewAccessRequests:
           | { __typename: 'AccessRequestRequiredError', message: string }
           | { __typename: 'AlreadyDecidedError', message: string }
           | { __typename: 'AlreadyExistsError', message: string }
+          | { __typename: 'AssetUnreachableError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
           | { __typename: 'BootstrapNotAllowedError', message: string }
           | { __typename: 'CategoryInUseError', message: string }
@@ -1484,12 +1556,14 @@ export type ReviewAccessRequestsMutation = { reviewAccessRequests:
           | { __typename: 'CredentialHasOpenRequestsError', message: string }
           | { __typename: 'FieldNotAvailableError', message: string }
           | { __typename: 'FolderNotEmptyError', message: string }
+          | { __typename: 'HostKeyAlreadyPinnedError', message: string }
           | { __typename: 'InvalidCredentialsError', message: string }
           | { __typename: 'InvalidRequestStateError', state: AccessRequestState, message: string }
           | { __typename: 'InvalidSecondFactorError', message: string }
           | { __typename: 'InvitationInvalidError', message: string }
           | { __typename: 'LastAdminError', message: string }
           | { __typename: 'MfaRequired', message: string }
+          | { __typename: 'NotAnAccountError', message: string }
           | { __typename: 'NotApproverError', message: string }
           | { __typename: 'PolicyViolationError', rule: PolicyRule, message: string }
           | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
@@ -1526,6 +1600,61 @@ export type RevokeApiKeyMutationVariables = Exact<{
 
 
 export type RevokeApiKeyMutation = { revokeApiKey: { apiKey: { id: string, revokedAt: string | null } } };
+
+export type AssetFieldsFragment = { id: string, name: string, host: string, port: number, protocol: AssetProtocol, hostKeyFingerprint: string | null, hostKeyPinnedAt: string | null, createdAt: string, folder: { id: string, name: string } | null };
+
+export type OrganizationAssetsQueryVariables = Exact<{
+  id: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type OrganizationAssetsQuery = { organization: { id: string, assets: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, host: string, port: number, protocol: AssetProtocol, hostKeyFingerprint: string | null, hostKeyPinnedAt: string | null, createdAt: string, accounts: Array<{ id: string, name: string, kind: CredentialKind, username: string | null }>, folder: { id: string, name: string } | null } }> } } | null };
+
+export type CreateAssetMutationVariables = Exact<{
+  input: CreateAssetInput;
+}>;
+
+
+export type CreateAssetMutation = { createAsset:
+    | { __typename: 'AlreadyExistsError', field: string | null, message: string }
+    | { __typename: 'CreateAssetPayload', asset: { id: string, name: string, host: string, port: number, protocol: AssetProtocol, hostKeyFingerprint: string | null, hostKeyPinnedAt: string | null, createdAt: string, folder: { id: string, name: string } | null } }
+    | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
+   };
+
+export type UpdateAssetMutationVariables = Exact<{
+  input: UpdateAssetInput;
+}>;
+
+
+export type UpdateAssetMutation = { updateAsset:
+    | { __typename: 'AlreadyExistsError', message: string }
+    | { __typename: 'UpdateAssetPayload', asset: { id: string, name: string, host: string, port: number, protocol: AssetProtocol, hostKeyFingerprint: string | null, hostKeyPinnedAt: string | null, createdAt: string, folder: { id: string, name: string } | null } }
+    | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
+   };
+
+export type PinAssetHostKeyMutationVariables = Exact<{
+  input: PinAssetHostKeyInput;
+}>;
+
+
+export type PinAssetHostKeyMutation = { pinAssetHostKey:
+    | { __typename: 'AssetUnreachableError', message: string }
+    | { __typename: 'HostKeyAlreadyPinnedError', pinned: string, presented: string | null, message: string }
+    | { __typename: 'PinAssetHostKeyPayload', asset: { id: string, name: string, host: string, port: number, protocol: AssetProtocol, hostKeyFingerprint: string | null, hostKeyPinnedAt: string | null, createdAt: string, folder: { id: string, name: string } | null } }
+    | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
+   };
+
+export type SetCredentialAssetMutationVariables = Exact<{
+  input: SetCredentialAssetInput;
+}>;
+
+
+export type SetCredentialAssetMutation = { setCredentialAsset:
+    | { __typename: 'NotAnAccountError', message: string }
+    | { __typename: 'SetCredentialAssetPayload', credential: { id: string, asset: { id: string, name: string } | null } }
+   };
 
 export type AuditEventsQueryVariables = Exact<{
   filter: AuditEventFilter;
@@ -1574,6 +1703,8 @@ type ErrorFields_AlreadyDecidedError_Fragment = { __typename: 'AlreadyDecidedErr
 
 type ErrorFields_AlreadyExistsError_Fragment = { __typename: 'AlreadyExistsError', message: string };
 
+type ErrorFields_AssetUnreachableError_Fragment = { __typename: 'AssetUnreachableError', message: string };
+
 type ErrorFields_BootstrapClosedError_Fragment = { __typename: 'BootstrapClosedError', message: string };
 
 type ErrorFields_BootstrapNotAllowedError_Fragment = { __typename: 'BootstrapNotAllowedError', message: string };
@@ -1590,6 +1721,8 @@ type ErrorFields_FieldNotAvailableError_Fragment = { __typename: 'FieldNotAvaila
 
 type ErrorFields_FolderNotEmptyError_Fragment = { __typename: 'FolderNotEmptyError', message: string };
 
+type ErrorFields_HostKeyAlreadyPinnedError_Fragment = { __typename: 'HostKeyAlreadyPinnedError', message: string };
+
 type ErrorFields_InvalidCredentialsError_Fragment = { __typename: 'InvalidCredentialsError', message: string };
 
 type ErrorFields_InvalidRequestStateError_Fragment = { __typename: 'InvalidRequestStateError', message: string };
@@ -1601,6 +1734,8 @@ type ErrorFields_InvitationInvalidError_Fragment = { __typename: 'InvitationInva
 type ErrorFields_LastAdminError_Fragment = { __typename: 'LastAdminError', message: string };
 
 type ErrorFields_MfaRequired_Fragment = { __typename: 'MfaRequired', message: string };
+
+type ErrorFields_NotAnAccountError_Fragment = { __typename: 'NotAnAccountError', message: string };
 
 type ErrorFields_NotApproverError_Fragment = { __typename: 'NotApproverError', message: string };
 
@@ -1621,6 +1756,7 @@ export type ErrorFieldsFragment =
   | ErrorFields_AccessRequestRequiredError_Fragment
   | ErrorFields_AlreadyDecidedError_Fragment
   | ErrorFields_AlreadyExistsError_Fragment
+  | ErrorFields_AssetUnreachableError_Fragment
   | ErrorFields_BootstrapClosedError_Fragment
   | ErrorFields_BootstrapNotAllowedError_Fragment
   | ErrorFields_CategoryInUseError_Fragment
@@ -1629,12 +1765,14 @@ export type ErrorFieldsFragment =
   | ErrorFields_CredentialHasOpenRequestsError_Fragment
   | ErrorFields_FieldNotAvailableError_Fragment
   | ErrorFields_FolderNotEmptyError_Fragment
+  | ErrorFields_HostKeyAlreadyPinnedError_Fragment
   | ErrorFields_InvalidCredentialsError_Fragment
   | ErrorFields_InvalidRequestStateError_Fragment
   | ErrorFields_InvalidSecondFactorError_Fragment
   | ErrorFields_InvitationInvalidError_Fragment
   | ErrorFields_LastAdminError_Fragment
   | ErrorFields_MfaRequired_Fragment
+  | ErrorFields_NotAnAccountError_Fragment
   | ErrorFields_NotApproverError_Fragment
   | ErrorFields_PolicyViolationError_Fragment
   | ErrorFields_RateLimitedError_Fragment
@@ -1753,6 +1891,7 @@ export type CredentialQuery = { node:
     | { __typename: 'AccessPolicy', id: string }
     | { __typename: 'AccessRequest', id: string }
     | { __typename: 'ApiKey', id: string }
+    | { __typename: 'Asset', id: string }
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'Category', id: string }
     | { __typename: 'Credential', notes: string | null, resourceType: string | null, resourceId: string | null, publicKeyFingerprint: string | null, createdAt: string, viewerCanSeeAccessRecords: boolean, id: string, name: string, kind: CredentialKind, username: string | null, url: string | null, restricted: boolean, hasOtp: boolean, passwordStrength: number | null, passwordUpdatedAt: string, currentVersion: number, archivedAt: string | null, lastAccessedAt: string | null, updatedAt: string, viewerCanReveal: boolean, createdBy: { id: string, name: string } | null, updatedBy: { id: string, name: string } | null, organization: { id: string, name: string }, autofillSelectors: Array<{ field: string, selector: string }>, versions: Array<{ version: number, changedAt: string, reason: string | null, changedBy: { id: string, name: string } | null }>, apiKeys: Array<{ id: string, clientIdentifier: string, secretIdentifier: string | null }>, requestablePolicies: Array<{ id: string, name: string }>, category: { id: string, name: string } | null, folder: { id: string, name: string, path: Array<string> } | null }
@@ -1889,6 +2028,7 @@ export type CredentialAccessRecordsQuery = { node:
     | { __typename: 'AccessPolicy', id: string }
     | { __typename: 'AccessRequest', id: string }
     | { __typename: 'ApiKey', id: string }
+    | { __typename: 'Asset', id: string }
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'Category', id: string }
     | { __typename: 'Credential', id: string, accessRecords: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, at: string, credentialName: string, field: string, version: number, surface: AccessSurface, purpose: string | null, clientAddress: string | null, userAgent: string | null } }> } }
@@ -1919,6 +2059,7 @@ export type FolderQuery = { node:
     | { __typename: 'AccessPolicy', id: string }
     | { __typename: 'AccessRequest', id: string }
     | { __typename: 'ApiKey', id: string }
+    | { __typename: 'Asset', id: string }
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'Category', id: string }
     | { __typename: 'Credential', id: string }
@@ -2205,6 +2346,7 @@ export type NodeQuery = { node:
     | { __typename: 'AccessPolicy', id: string }
     | { __typename: 'AccessRequest', id: string }
     | { __typename: 'ApiKey', id: string }
+    | { __typename: 'Asset', id: string }
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'Category', id: string }
     | { __typename: 'Credential', id: string }
@@ -2329,6 +2471,7 @@ export const AccessRequestFieldsFragmentDoc = {"kind":"Document","definitions":[
 export const ErrorFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<ErrorFieldsFragment, unknown>;
 export const AccessRequestErrorFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AccessRequestErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"InvalidRequestStateError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"state"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"PolicyViolationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rule"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<AccessRequestErrorFieldsFragment, unknown>;
 export const AccessRequestBulkFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AccessRequestBulkFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AccessRequestBulkItem"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"accessRequest"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"needsReview"}}]}},{"kind":"Field","name":{"kind":"Name","value":"error"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"AccessRequestErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AccessRequestErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"InvalidRequestStateError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"state"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"PolicyViolationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rule"}}]}}]}}]} as unknown as DocumentNode<AccessRequestBulkFieldsFragment, unknown>;
+export const AssetFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AssetFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Asset"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"protocol"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyFingerprint"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyPinnedAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"folder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<AssetFieldsFragment, unknown>;
 export const CredentialSummaryFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CredentialSummaryFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Credential"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"restricted"}},{"kind":"Field","name":{"kind":"Name","value":"hasOtp"}},{"kind":"Field","name":{"kind":"Name","value":"passwordStrength"}},{"kind":"Field","name":{"kind":"Name","value":"passwordUpdatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}},{"kind":"Field","name":{"kind":"Name","value":"archivedAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastAccessedAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"viewerCanReveal"}},{"kind":"Field","name":{"kind":"Name","value":"category"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"folder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"path"}}]}}]}}]} as unknown as DocumentNode<CredentialSummaryFieldsFragment, unknown>;
 export const FolderFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FolderFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Folder"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"credentialCount"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"parent"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<FolderFieldsFragment, unknown>;
 export const InvitationFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"InvitationFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Invitation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"organizationId"}},{"kind":"Field","name":{"kind":"Name","value":"organizationName"}}]}}]} as unknown as DocumentNode<InvitationFieldsFragment, unknown>;
@@ -2358,6 +2501,11 @@ export const ReviewAccessRequestsDocument = {"kind":"Document","definitions":[{"
 export const OrganizationApiKeysDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"OrganizationApiKeys"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"organization"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"apiKeys"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"prefix"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastUsedAt"}},{"kind":"Field","name":{"kind":"Name","value":"revokedAt"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<OrganizationApiKeysQuery, OrganizationApiKeysQueryVariables>;
 export const CreateApiKeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateApiKey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateApiKeyInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createApiKey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CreateApiKeyPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"apiKey"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"prefix"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<CreateApiKeyMutation, CreateApiKeyMutationVariables>;
 export const RevokeApiKeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RevokeApiKey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RevokeApiKeyInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"revokeApiKey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"apiKey"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"revokedAt"}}]}}]}}]}}]} as unknown as DocumentNode<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
+export const OrganizationAssetsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"OrganizationAssets"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"organization"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"assets"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"AssetFields"}},{"kind":"Field","name":{"kind":"Name","value":"accounts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"username"}}]}}]}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AssetFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Asset"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"protocol"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyFingerprint"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyPinnedAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"folder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<OrganizationAssetsQuery, OrganizationAssetsQueryVariables>;
+export const CreateAssetDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateAsset"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateAssetInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createAsset"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CreateAssetPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"asset"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"AssetFields"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AlreadyExistsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AssetFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Asset"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"protocol"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyFingerprint"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyPinnedAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"folder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<CreateAssetMutation, CreateAssetMutationVariables>;
+export const UpdateAssetDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdateAsset"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateAssetInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateAsset"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateAssetPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"asset"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"AssetFields"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AssetFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Asset"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"protocol"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyFingerprint"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyPinnedAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"folder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<UpdateAssetMutation, UpdateAssetMutationVariables>;
+export const PinAssetHostKeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"PinAssetHostKey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"PinAssetHostKeyInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pinAssetHostKey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"PinAssetHostKeyPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"asset"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"AssetFields"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"HostKeyAlreadyPinnedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pinned"}},{"kind":"Field","name":{"kind":"Name","value":"presented"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AssetFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Asset"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"protocol"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyFingerprint"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyPinnedAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"folder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<PinAssetHostKeyMutation, PinAssetHostKeyMutationVariables>;
+export const SetCredentialAssetDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SetCredentialAsset"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SetCredentialAssetInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"setCredentialAsset"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"SetCredentialAssetPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"credential"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"asset"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<SetCredentialAssetMutation, SetCredentialAssetMutationVariables>;
 export const AuditEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"AuditEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AuditEventFilter"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"auditEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"actorId"}},{"kind":"Field","name":{"kind":"Name","value":"actor"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"actorApiKey"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"targetType"}},{"kind":"Field","name":{"kind":"Name","value":"targetId"}},{"kind":"Field","name":{"kind":"Name","value":"data"}},{"kind":"Field","name":{"kind":"Name","value":"prevHash"}},{"kind":"Field","name":{"kind":"Name","value":"hash"}}]}}]}}]}}]}}]} as unknown as DocumentNode<AuditEventsQuery, AuditEventsQueryVariables>;
 export const VerifyAuditLogDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"VerifyAuditLog"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"organizationId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"expectedHead"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"AuditHeadInput"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"verifyAuditLog"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"organizationId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"organizationId"}}},{"kind":"Argument","name":{"kind":"Name","value":"expectedHead"},"value":{"kind":"Variable","name":{"kind":"Name","value":"expectedHead"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ok"}},{"kind":"Field","name":{"kind":"Name","value":"checkedCount"}},{"kind":"Field","name":{"kind":"Name","value":"headSeq"}},{"kind":"Field","name":{"kind":"Name","value":"headHash"}},{"kind":"Field","name":{"kind":"Name","value":"problem"}},{"kind":"Field","name":{"kind":"Name","value":"firstBadSeq"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}}]}}]}}]} as unknown as DocumentNode<VerifyAuditLogQuery, VerifyAuditLogQueryVariables>;
 export const ExportAuditLogDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ExportAuditLog"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ExportAuditLogInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"exportAuditLog"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"headSeq"}},{"kind":"Field","name":{"kind":"Name","value":"headHash"}},{"kind":"Field","name":{"kind":"Name","value":"jsonLines"}}]}}]}}]} as unknown as DocumentNode<ExportAuditLogMutation, ExportAuditLogMutationVariables>;

@@ -77,6 +77,11 @@
       "CreateApiKeyPayload",
       "ValidationError"
     ],
+    "CreateAssetResult": [
+      "AlreadyExistsError",
+      "CreateAssetPayload",
+      "ValidationError"
+    ],
     "CreateCategoryResult": [
       "AlreadyExistsError",
       "CreateCategoryPayload",
@@ -137,6 +142,7 @@
       "AccessRequestRequiredError",
       "AlreadyDecidedError",
       "AlreadyExistsError",
+      "AssetUnreachableError",
       "BootstrapClosedError",
       "BootstrapNotAllowedError",
       "CategoryInUseError",
@@ -145,12 +151,14 @@
       "CredentialHasOpenRequestsError",
       "FieldNotAvailableError",
       "FolderNotEmptyError",
+      "HostKeyAlreadyPinnedError",
       "InvalidCredentialsError",
       "InvalidRequestStateError",
       "InvalidSecondFactorError",
       "InvitationInvalidError",
       "LastAdminError",
       "MfaRequired",
+      "NotAnAccountError",
       "NotApproverError",
       "PolicyViolationError",
       "RateLimitedError",
@@ -178,6 +186,7 @@
       "AccessPolicy",
       "AccessRequest",
       "ApiKey",
+      "Asset",
       "AuditEvent",
       "Category",
       "Credential",
@@ -187,6 +196,12 @@
       "Organization",
       "User",
       "Workflow"
+    ],
+    "PinAssetHostKeyResult": [
+      "AssetUnreachableError",
+      "HostKeyAlreadyPinnedError",
+      "PinAssetHostKeyPayload",
+      "ValidationError"
     ],
     "RecordCredentialAccessResult": [
       "AccessRequestRequiredError",
@@ -280,6 +295,10 @@
       "RotateCredentialPayload",
       "ValidationError"
     ],
+    "SetCredentialAssetResult": [
+      "NotAnAccountError",
+      "SetCredentialAssetPayload"
+    ],
     "SignInResult": [
       "InvalidCredentialsError",
       "MfaRequired",
@@ -299,6 +318,11 @@
     ],
     "UpdateAccessPolicyResult": [
       "UpdateAccessPolicyPayload",
+      "ValidationError"
+    ],
+    "UpdateAssetResult": [
+      "AlreadyExistsError",
+      "UpdateAssetPayload",
       "ValidationError"
     ],
     "UpdateCredentialResult": [
@@ -398,6 +422,11 @@
       "CreateApiKeyPayload",
       "ValidationError"
     ],
+    "CreateAssetResult": [
+      "AlreadyExistsError",
+      "CreateAssetPayload",
+      "ValidationError"
+    ],
     "CreateCategoryResult": [
       "AlreadyExistsError",
       "CreateCategoryPayload",
@@ -458,6 +487,7 @@
       "AccessRequestRequiredError",
       "AlreadyDecidedError",
       "AlreadyExistsError",
+      "AssetUnreachableError",
       "BootstrapClosedError",
       "BootstrapNotAllowedError",
       "CategoryInUseError",
@@ -466,12 +496,14 @@
       "CredentialHasOpenRequestsError",
       "FieldNotAvailableError",
       "FolderNotEmptyError",
+      "HostKeyAlreadyPinnedError",
       "InvalidCredentialsError",
       "InvalidRequestStateError",
       "InvalidSecondFactorError",
       "InvitationInvalidError",
       "LastAdminError",
       "MfaRequired",
+      "NotAnAccountError",
       "NotApproverError",
       "PolicyViolationError",
       "RateLimitedError",
@@ -499,6 +531,7 @@
       "AccessPolicy",
       "AccessRequest",
       "ApiKey",
+      "Asset",
       "AuditEvent",
       "Category",
       "Credential",
@@ -508,6 +541,12 @@
       "Organization",
       "User",
       "Workflow"
+    ],
+    "PinAssetHostKeyResult": [
+      "AssetUnreachableError",
+      "HostKeyAlreadyPinnedError",
+      "PinAssetHostKeyPayload",
+      "ValidationError"
     ],
     "RecordCredentialAccessResult": [
       "AccessRequestRequiredError",
@@ -601,6 +640,10 @@
       "RotateCredentialPayload",
       "ValidationError"
     ],
+    "SetCredentialAssetResult": [
+      "NotAnAccountError",
+      "SetCredentialAssetPayload"
+    ],
     "SignInResult": [
       "InvalidCredentialsError",
       "MfaRequired",
@@ -620,6 +663,11 @@
     ],
     "UpdateAccessPolicyResult": [
       "UpdateAccessPolicyPayload",
+      "ValidationError"
+    ],
+    "UpdateAssetResult": [
+      "AlreadyExistsError",
+      "UpdateAssetPayload",
       "ValidationError"
     ],
     "UpdateCredentialResult": [
