@@ -79,6 +79,8 @@ const schema = z.object({
   METRICS: z.enum(['true', 'false']).default('true'),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
   PASSWORD_HASH_PROFILE: z.enum(['standard', 'test']).default('standard'),
+  SSH_PROXY_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  SSH_PROXY_HOST_KEY_FILE: z.string().min(1).optional(),
 }).refine((c) => c.PASSWORD_HASH_PROFILE !== 'test' || c.NODE_ENV === 'test', {
   // Test-profile hashes are cheap to crack: a deployment must never make them, whatever else it gets wrong.
   path: ['PASSWORD_HASH_PROFILE'],
@@ -147,6 +149,8 @@ export const variableDocs: Record<keyof z.input<typeof schema>, string> = {
   CORS_ORIGINS: 'comma-separated browser Origins (`https://app.example.com`) allowed to call the API from another origin (CORS); unset, foreign origins get no CORS headers. `Access-Control-Allow-Credentials` is never sent (the API uses headers, not cookies)',
   REDIS_EVENTS_CHANNEL: 'the Redis pub/sub channel instances exchange events on; installations sharing one Redis need different channels',
   RATE_LIMIT_REDIS_PREFIX: 'prefix of the rate-limit keys in Redis',
+  SSH_PROXY_PORT: 'port of the recording SSH proxy for session requests (docs/sessions.md), on `HOST`; `0` = off',
+  SSH_PROXY_HOST_KEY_FILE: 'the SSH proxy\'s own host key (OpenSSH private key), created with mode 0600 at first start when missing; default `ssh_proxy_host_key` beside the master key file',
 };
 
 /** Every variable with its default (as the environment would spell it) and its meaning, in schema order. */
@@ -277,6 +281,8 @@ export type Config = {
   createMasterKeyFile: boolean;
   /** Cost of new password hashes: `standard` (argon2id, 19 MiB, 2 passes) or `test` (minimal; NODE_ENV=test only). */
   passwordHashProfile: PasswordHashProfile;
+  /** The recording SSH proxy: its port (0 = off) and its host key file. */
+  sshProxy: { port: number; hostKeyFile: string };
 };
 
 /** Beside the SQLite file (`data/master.key` for the default), or `./data/master.key` for PostgreSQL. */
@@ -373,5 +379,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Several PostgreSQL instances must share one key: in production it is provided, never invented.
     createMasterKeyFile: c.DATABASE_URL.startsWith('file:') || c.NODE_ENV !== 'production',
     passwordHashProfile: c.PASSWORD_HASH_PROFILE,
+    sshProxy: {
+      port: c.SSH_PROXY_PORT,
+      hostKeyFile: c.SSH_PROXY_HOST_KEY_FILE ?? join(dirname(c.VAULTGATE_MASTER_KEY_FILE ?? defaultKeyFile(c.DATABASE_URL)), 'ssh_proxy_host_key'),
+    },
   };
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** What a token is: session, API key, bootstrap, invitation, second-factor challenge. */
-export type TokenPrefix = 'vgs' | 'vgk' | 'vgb' | 'vgi' | 'vgc';
+/** What a token is: session, API key, bootstrap, invitation, second-factor challenge, SSH session (proxy). */
+export type TokenPrefix = 'vgs' | 'vgk' | 'vgb' | 'vgi' | 'vgc' | 'vgt';
 
 /** 32 random bytes (256 bits), base64url, behind a prefix that says what the token is. */
 export function newToken(prefix: TokenPrefix): string {

@@ -70,6 +70,13 @@ export type AccessRequestState =
   /** An approver or administrator withdrew access. */
   | 'REVOKED';
 
+/** What an access request grants. */
+export type AccessRequestType =
+  /** revealCredential releases the request’s fields during its window. */
+  | 'FIELD_RELEASE'
+  /** An SSH session to the credential’s asset through vaultgate’s recording proxy (startSession); the secret is never released. */
+  | 'SESSION';
+
 /** How a secret left the vault. */
 export type AccessSurface =
   /** Filled into a login form (reported by the client). */
@@ -283,8 +290,10 @@ export type CreateAccessPolicyInput = {
   pendingTimeoutMinutes?: number | null | undefined;
   /** Requests need a reason (default true). */
   reasonRequired?: boolean | null | undefined;
-  /** Fields requests may release (default all). */
+  /** Fields requests may release (default all). Ignored by SESSION policies, which release none. */
   releasableFields?: Array<ReleasableField> | null | undefined;
+  /** What its requests grant (default FIELD_RELEASE). */
+  requestType?: AccessRequestType | null | undefined;
   /** Who may request. */
   requesters: AccessPrincipalsInput;
   /** A review needs a comment (default false). */
@@ -663,6 +672,8 @@ export type PolicyRule =
   | 'DURATION_TOO_LONG'
   /** The policy does not release that field of this credential. */
   | 'FIELD_NOT_RELEASABLE'
+  /** A session needs a PASSWORD or SSH_KEY credential with a username that is an account of an asset. */
+  | 'NOT_AN_ASSET_ACCOUNT'
   /** The policy does not name the requester (by user or role). */
   | 'NOT_ELIGIBLE'
   /** The credential is not restricted; reveal it directly. */
@@ -739,7 +750,7 @@ export type RequestAccessInput = {
   credentialId: string;
   /** Window length in minutes (default: the policy’s default; at most its maximum). */
   durationMinutes?: number | null | undefined;
-  /** Fields to release (default: every field of the credential the policy releases). */
+  /** Fields to release (default: every field of the credential the policy releases). Not for SESSION requests. */
   fields?: Array<ReleasableField> | null | undefined;
   /** The policy to request under (default: the strictest covering policy the viewer may use). */
   policyId?: string | null | undefined;
@@ -749,6 +760,8 @@ export type RequestAccessInput = {
   startsAt?: string | null | undefined;
   /** The ticket it is for (up to 100 characters); the policy may require it and its form. */
   ticketNumber?: string | null | undefined;
+  /** What to ask for: released fields (default) or a recorded SSH session to the credential’s asset (only SESSION policies apply). */
+  type?: AccessRequestType | null | undefined;
 };
 
 /** Whose second factors to remove. */
@@ -920,6 +933,18 @@ export type SignInInput = {
   password: string;
 };
 
+/** The SESSION request to open a session for. */
+export type StartSessionInput = {
+  /** Global id of one’s own Available SESSION request. */
+  requestId: string;
+};
+
+/** The session to end. */
+export type TerminateSessionInput = {
+  /** Global id of the session. */
+  id: string;
+};
+
 /** Which workflow (and action) to test. */
 export type TestWorkflowActionInput = {
   /** Which action; omitted = each action. */
@@ -948,8 +973,10 @@ export type UpdateAccessPolicyInput = {
   pendingTimeoutMinutes?: number | null | undefined;
   /** Requests need a reason (default true). */
   reasonRequired?: boolean | null | undefined;
-  /** Fields requests may release (default all). */
+  /** Fields requests may release (default all). Ignored by SESSION policies, which release none. */
   releasableFields?: Array<ReleasableField> | null | undefined;
+  /** What its requests grant (default FIELD_RELEASE). */
+  requestType?: AccessRequestType | null | undefined;
   /** Who may request. */
   requesters: AccessPrincipalsInput;
   /** A review needs a comment (default false). */
@@ -1179,6 +1206,8 @@ type AccessRequestErrorFields_AlreadyDecidedError_Fragment = { __typename: 'Alre
 
 type AccessRequestErrorFields_AlreadyExistsError_Fragment = { __typename: 'AlreadyExistsError', message: string };
 
+type AccessRequestErrorFields_AssetNotReadyError_Fragment = { __typename: 'AssetNotReadyError', message: string };
+
 type AccessRequestErrorFields_AssetUnreachableError_Fragment = { __typename: 'AssetUnreachableError', message: string };
 
 type AccessRequestErrorFields_BootstrapClosedError_Fragment = { __typename: 'BootstrapClosedError', message: string };
@@ -1211,6 +1240,8 @@ type AccessRequestErrorFields_LastAdminError_Fragment = { __typename: 'LastAdmin
 
 type AccessRequestErrorFields_MfaRequired_Fragment = { __typename: 'MfaRequired', message: string };
 
+type AccessRequestErrorFields_NotASessionRequestError_Fragment = { __typename: 'NotASessionRequestError', message: string };
+
 type AccessRequestErrorFields_NotAnAccountError_Fragment = { __typename: 'NotAnAccountError', message: string };
 
 type AccessRequestErrorFields_NotApproverError_Fragment = { __typename: 'NotApproverError', message: string };
@@ -1218,6 +1249,8 @@ type AccessRequestErrorFields_NotApproverError_Fragment = { __typename: 'NotAppr
 type AccessRequestErrorFields_PolicyViolationError_Fragment = { __typename: 'PolicyViolationError', rule: PolicyRule, message: string };
 
 type AccessRequestErrorFields_RateLimitedError_Fragment = { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string };
+
+type AccessRequestErrorFields_RecordingUnavailableError_Fragment = { __typename: 'RecordingUnavailableError', message: string };
 
 type AccessRequestErrorFields_SecretUnavailableError_Fragment = { __typename: 'SecretUnavailableError', message: string };
 
@@ -1232,6 +1265,7 @@ export type AccessRequestErrorFieldsFragment =
   | AccessRequestErrorFields_AccessRequestRequiredError_Fragment
   | AccessRequestErrorFields_AlreadyDecidedError_Fragment
   | AccessRequestErrorFields_AlreadyExistsError_Fragment
+  | AccessRequestErrorFields_AssetNotReadyError_Fragment
   | AccessRequestErrorFields_AssetUnreachableError_Fragment
   | AccessRequestErrorFields_BootstrapClosedError_Fragment
   | AccessRequestErrorFields_BootstrapNotAllowedError_Fragment
@@ -1248,10 +1282,12 @@ export type AccessRequestErrorFieldsFragment =
   | AccessRequestErrorFields_InvitationInvalidError_Fragment
   | AccessRequestErrorFields_LastAdminError_Fragment
   | AccessRequestErrorFields_MfaRequired_Fragment
+  | AccessRequestErrorFields_NotASessionRequestError_Fragment
   | AccessRequestErrorFields_NotAnAccountError_Fragment
   | AccessRequestErrorFields_NotApproverError_Fragment
   | AccessRequestErrorFields_PolicyViolationError_Fragment
   | AccessRequestErrorFields_RateLimitedError_Fragment
+  | AccessRequestErrorFields_RecordingUnavailableError_Fragment
   | AccessRequestErrorFields_SecretUnavailableError_Fragment
   | AccessRequestErrorFields_SelfApprovalError_Fragment
   | AccessRequestErrorFields_StepUpRequiredError_Fragment
@@ -1265,6 +1301,7 @@ export type AccessRequestBulkFieldsFragment = { id: string, accessRequest: { id:
     | { __typename: 'AccessRequestRequiredError', message: string }
     | { __typename: 'AlreadyDecidedError', message: string }
     | { __typename: 'AlreadyExistsError', message: string }
+    | { __typename: 'AssetNotReadyError', message: string }
     | { __typename: 'AssetUnreachableError', message: string }
     | { __typename: 'BootstrapClosedError', message: string }
     | { __typename: 'BootstrapNotAllowedError', message: string }
@@ -1281,10 +1318,12 @@ export type AccessRequestBulkFieldsFragment = { id: string, accessRequest: { id:
     | { __typename: 'InvitationInvalidError', message: string }
     | { __typename: 'LastAdminError', message: string }
     | { __typename: 'MfaRequired', message: string }
+    | { __typename: 'NotASessionRequestError', message: string }
     | { __typename: 'NotAnAccountError', message: string }
     | { __typename: 'NotApproverError', message: string }
     | { __typename: 'PolicyViolationError', rule: PolicyRule, message: string }
     | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
+    | { __typename: 'RecordingUnavailableError', message: string }
     | { __typename: 'SecretUnavailableError', message: string }
     | { __typename: 'SelfApprovalError', message: string }
     | { __typename: 'StepUpRequiredError', maxAgeSeconds: number, message: string }
@@ -1469,6 +1508,7 @@ export type ApproveAccessRequestsMutation = { approveAccessRequests:
           | { __typename: 'AccessRequestRequiredError', message: string }
           | { __typename: 'AlreadyDecidedError', message: string }
           | { __typename: 'AlreadyExistsError', message: string }
+          | { __typename: 'AssetNotReadyError', message: string }
           | { __typename: 'AssetUnreachableError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
           | { __typename: 'BootstrapNotAllowedError', message: string }
@@ -1485,10 +1525,12 @@ export type ApproveAccessRequestsMutation = { approveAccessRequests:
           | { __typename: 'InvitationInvalidError', message: string }
           | { __typename: 'LastAdminError', message: string }
           | { __typename: 'MfaRequired', message: string }
+          | { __typename: 'NotASessionRequestError', message: string }
           | { __typename: 'NotAnAccountError', message: string }
           | { __typename: 'NotApproverError', message: string }
           | { __typename: 'PolicyViolationError', rule: PolicyRule, message: string }
           | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
+          | { __typename: 'RecordingUnavailableError', message: string }
           | { __typename: 'SecretUnavailableError', message: string }
           | { __typename: 'SelfApprovalError', message: string }
           | { __typename: 'StepUpRequiredError', maxAgeSeconds: number, message: string }
@@ -1508,6 +1550,7 @@ export type DenyAccessRequestsMutation = { denyAccessRequests:
           | { __typename: 'AccessRequestRequiredError', message: string }
           | { __typename: 'AlreadyDecidedError', message: string }
           | { __typename: 'AlreadyExistsError', message: string }
+          | { __typename: 'AssetNotReadyError', message: string }
           | { __typename: 'AssetUnreachableError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
           | { __typename: 'BootstrapNotAllowedError', message: string }
@@ -1524,10 +1567,12 @@ export type DenyAccessRequestsMutation = { denyAccessRequests:
           | { __typename: 'InvitationInvalidError', message: string }
           | { __typename: 'LastAdminError', message: string }
           | { __typename: 'MfaRequired', message: string }
+          | { __typename: 'NotASessionRequestError', message: string }
           | { __typename: 'NotAnAccountError', message: string }
           | { __typename: 'NotApproverError', message: string }
           | { __typename: 'PolicyViolationError', rule: PolicyRule, message: string }
           | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
+          | { __typename: 'RecordingUnavailableError', message: string }
           | { __typename: 'SecretUnavailableError', message: string }
           | { __typename: 'SelfApprovalError', message: string }
           | { __typename: 'StepUpRequiredError', maxAgeSeconds: number, message: string }
@@ -1547,6 +1592,7 @@ export type ReviewAccessRequestsMutation = { reviewAccessRequests:
           | { __typename: 'AccessRequestRequiredError', message: string }
           | { __typename: 'AlreadyDecidedError', message: string }
           | { __typename: 'AlreadyExistsError', message: string }
+          | { __typename: 'AssetNotReadyError', message: string }
           | { __typename: 'AssetUnreachableError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
           | { __typename: 'BootstrapNotAllowedError', message: string }
@@ -1563,10 +1609,12 @@ export type ReviewAccessRequestsMutation = { reviewAccessRequests:
           | { __typename: 'InvitationInvalidError', message: string }
           | { __typename: 'LastAdminError', message: string }
           | { __typename: 'MfaRequired', message: string }
+          | { __typename: 'NotASessionRequestError', message: string }
           | { __typename: 'NotAnAccountError', message: string }
           | { __typename: 'NotApproverError', message: string }
           | { __typename: 'PolicyViolationError', rule: PolicyRule, message: string }
           | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
+          | { __typename: 'RecordingUnavailableError', message: string }
           | { __typename: 'SecretUnavailableError', message: string }
           | { __typename: 'SelfApprovalError', message: string }
           | { __typename: 'StepUpRequiredError', maxAgeSeconds: number, message: string }
@@ -1703,6 +1751,8 @@ type ErrorFields_AlreadyDecidedError_Fragment = { __typename: 'AlreadyDecidedErr
 
 type ErrorFields_AlreadyExistsError_Fragment = { __typename: 'AlreadyExistsError', message: string };
 
+type ErrorFields_AssetNotReadyError_Fragment = { __typename: 'AssetNotReadyError', message: string };
+
 type ErrorFields_AssetUnreachableError_Fragment = { __typename: 'AssetUnreachableError', message: string };
 
 type ErrorFields_BootstrapClosedError_Fragment = { __typename: 'BootstrapClosedError', message: string };
@@ -1735,6 +1785,8 @@ type ErrorFields_LastAdminError_Fragment = { __typename: 'LastAdminError', messa
 
 type ErrorFields_MfaRequired_Fragment = { __typename: 'MfaRequired', message: string };
 
+type ErrorFields_NotASessionRequestError_Fragment = { __typename: 'NotASessionRequestError', message: string };
+
 type ErrorFields_NotAnAccountError_Fragment = { __typename: 'NotAnAccountError', message: string };
 
 type ErrorFields_NotApproverError_Fragment = { __typename: 'NotApproverError', message: string };
@@ -1742,6 +1794,8 @@ type ErrorFields_NotApproverError_Fragment = { __typename: 'NotApproverError', m
 type ErrorFields_PolicyViolationError_Fragment = { __typename: 'PolicyViolationError', message: string };
 
 type ErrorFields_RateLimitedError_Fragment = { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string };
+
+type ErrorFields_RecordingUnavailableError_Fragment = { __typename: 'RecordingUnavailableError', message: string };
 
 type ErrorFields_SecretUnavailableError_Fragment = { __typename: 'SecretUnavailableError', message: string };
 
@@ -1756,6 +1810,7 @@ export type ErrorFieldsFragment =
   | ErrorFields_AccessRequestRequiredError_Fragment
   | ErrorFields_AlreadyDecidedError_Fragment
   | ErrorFields_AlreadyExistsError_Fragment
+  | ErrorFields_AssetNotReadyError_Fragment
   | ErrorFields_AssetUnreachableError_Fragment
   | ErrorFields_BootstrapClosedError_Fragment
   | ErrorFields_BootstrapNotAllowedError_Fragment
@@ -1772,10 +1827,12 @@ export type ErrorFieldsFragment =
   | ErrorFields_InvitationInvalidError_Fragment
   | ErrorFields_LastAdminError_Fragment
   | ErrorFields_MfaRequired_Fragment
+  | ErrorFields_NotASessionRequestError_Fragment
   | ErrorFields_NotAnAccountError_Fragment
   | ErrorFields_NotApproverError_Fragment
   | ErrorFields_PolicyViolationError_Fragment
   | ErrorFields_RateLimitedError_Fragment
+  | ErrorFields_RecordingUnavailableError_Fragment
   | ErrorFields_SecretUnavailableError_Fragment
   | ErrorFields_SelfApprovalError_Fragment
   | ErrorFields_StepUpRequiredError_Fragment
@@ -1890,6 +1947,7 @@ export type CredentialQueryVariables = Exact<{
 export type CredentialQuery = { node:
     | { __typename: 'AccessPolicy', id: string }
     | { __typename: 'AccessRequest', id: string }
+    | { __typename: 'AccessSession', id: string }
     | { __typename: 'ApiKey', id: string }
     | { __typename: 'Asset', id: string }
     | { __typename: 'AuditEvent', id: string }
@@ -2027,6 +2085,7 @@ export type CredentialAccessRecordsQueryVariables = Exact<{
 export type CredentialAccessRecordsQuery = { node:
     | { __typename: 'AccessPolicy', id: string }
     | { __typename: 'AccessRequest', id: string }
+    | { __typename: 'AccessSession', id: string }
     | { __typename: 'ApiKey', id: string }
     | { __typename: 'Asset', id: string }
     | { __typename: 'AuditEvent', id: string }
@@ -2058,6 +2117,7 @@ export type FolderQueryVariables = Exact<{
 export type FolderQuery = { node:
     | { __typename: 'AccessPolicy', id: string }
     | { __typename: 'AccessRequest', id: string }
+    | { __typename: 'AccessSession', id: string }
     | { __typename: 'ApiKey', id: string }
     | { __typename: 'Asset', id: string }
     | { __typename: 'AuditEvent', id: string }
@@ -2345,6 +2405,7 @@ export type NodeQueryVariables = Exact<{
 export type NodeQuery = { node:
     | { __typename: 'AccessPolicy', id: string }
     | { __typename: 'AccessRequest', id: string }
+    | { __typename: 'AccessSession', id: string }
     | { __typename: 'ApiKey', id: string }
     | { __typename: 'Asset', id: string }
     | { __typename: 'AuditEvent', id: string }
@@ -2356,6 +2417,48 @@ export type NodeQuery = { node:
     | { __typename: 'Organization', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Workflow', id: string }
+   | null };
+
+export type StartSessionMutationVariables = Exact<{
+  input: StartSessionInput;
+}>;
+
+
+export type StartSessionMutation = { startSession:
+    | { __typename: 'AssetNotReadyError', message: string }
+    | { __typename: 'InvalidRequestStateError', state: AccessRequestState, message: string }
+    | { __typename: 'NotASessionRequestError', message: string }
+    | { __typename: 'StartSessionPayload', token: string, expiresAt: string, session: { id: string, state: string, tokenExpiresAt: string } }
+   };
+
+export type TerminateSessionMutationVariables = Exact<{
+  input: TerminateSessionInput;
+}>;
+
+
+export type TerminateSessionMutation = { terminateSession:
+    | { __typename: 'InvalidRequestStateError', message: string }
+    | { __typename: 'TerminateSessionPayload', session: { id: string, state: string, endReason: string | null } }
+   };
+
+export type SessionRecordingQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type SessionRecordingQuery = { sessionRecording:
+    | { __typename: 'RecordingUnavailableError', message: string }
+    | { __typename: 'SessionRecording', asciicast: string, sha256: string, session: { id: string, state: string, endReason: string | null, startedAt: string | null, endedAt: string | null, recordingSha256: string | null, recordingBytes: number } }
+   };
+
+export type AccessRequestSessionsQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AccessRequestSessionsQuery = { node:
+    | { id: string, type: AccessRequestType, sessions: Array<{ id: string, state: string, startedAt: string | null, endedAt: string | null, endReason: string | null, clientAddress: string | null, recordingSha256: string | null, recordingBytes: number }> }
+    | Record<PropertyKey, never>
    | null };
 
 export type PasswordAccessedSubscriptionVariables = Exact<{
@@ -2565,6 +2668,10 @@ export const RemoveMemberDocument = {"kind":"Document","definitions":[{"kind":"O
 export const DisableUserDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"DisableUser"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"DisableUserInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"disableUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"disabledAt"}}]}}]}}]}}]} as unknown as DocumentNode<DisableUserMutation, DisableUserMutationVariables>;
 export const EnableUserDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"EnableUser"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"EnableUserInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"enableUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"disabledAt"}}]}}]}}]}}]} as unknown as DocumentNode<EnableUserMutation, EnableUserMutationVariables>;
 export const NodeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Node"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]} as unknown as DocumentNode<NodeQuery, NodeQueryVariables>;
+export const StartSessionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StartSession"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"StartSessionInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"startSession"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StartSessionPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"token"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"session"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"tokenExpiresAt"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"InvalidRequestStateError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"state"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<StartSessionMutation, StartSessionMutationVariables>;
+export const TerminateSessionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"TerminateSession"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"TerminateSessionInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"terminateSession"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TerminateSessionPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"session"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"endReason"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<TerminateSessionMutation, TerminateSessionMutationVariables>;
+export const SessionRecordingDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SessionRecording"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sessionRecording"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"SessionRecording"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"asciicast"}},{"kind":"Field","name":{"kind":"Name","value":"sha256"}},{"kind":"Field","name":{"kind":"Name","value":"session"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"endReason"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}},{"kind":"Field","name":{"kind":"Name","value":"recordingSha256"}},{"kind":"Field","name":{"kind":"Name","value":"recordingBytes"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<SessionRecordingQuery, SessionRecordingQueryVariables>;
+export const AccessRequestSessionsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"AccessRequestSessions"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AccessRequest"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"sessions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endReason"}},{"kind":"Field","name":{"kind":"Name","value":"clientAddress"}},{"kind":"Field","name":{"kind":"Name","value":"recordingSha256"}},{"kind":"Field","name":{"kind":"Name","value":"recordingBytes"}}]}}]}}]}}]}}]} as unknown as DocumentNode<AccessRequestSessionsQuery, AccessRequestSessionsQueryVariables>;
 export const PasswordAccessedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"PasswordAccessed"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"PasswordAccessFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"passwordAccessed"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"accessRecord"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"surface"}},{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"purpose"}},{"kind":"Field","name":{"kind":"Name","value":"clientAddress"}},{"kind":"Field","name":{"kind":"Name","value":"userAgent"}},{"kind":"Field","name":{"kind":"Name","value":"credentialName"}}]}},{"kind":"Field","name":{"kind":"Name","value":"credential"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"restricted"}},{"kind":"Field","name":{"kind":"Name","value":"category"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"actor"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]} as unknown as DocumentNode<PasswordAccessedSubscription, PasswordAccessedSubscriptionVariables>;
 export const AccessRequestUpdatedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"AccessRequestUpdated"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"organizationId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"accessRequestUpdated"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"organizationId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"organizationId"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"AccessRequestEventFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AccessRequestEventFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AccessRequestEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"fromState"}},{"kind":"Field","name":{"kind":"Name","value":"toState"}},{"kind":"Field","name":{"kind":"Name","value":"accessRequest"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"credentialName"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"ticketNumber"}},{"kind":"Field","name":{"kind":"Name","value":"startsAt"}},{"kind":"Field","name":{"kind":"Name","value":"endsAt"}},{"kind":"Field","name":{"kind":"Name","value":"requester"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}}]}},{"kind":"Field","name":{"kind":"Name","value":"viewerCanApprove"}},{"kind":"Field","name":{"kind":"Name","value":"viewerCanReveal"}}]}}]}}]} as unknown as DocumentNode<AccessRequestUpdatedSubscription, AccessRequestUpdatedSubscriptionVariables>;
 export const ApprovalPendingDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"ApprovalPending"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"organizationId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"approvalPending"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"organizationId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"organizationId"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"AccessRequestEventFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AccessRequestEventFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AccessRequestEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"fromState"}},{"kind":"Field","name":{"kind":"Name","value":"toState"}},{"kind":"Field","name":{"kind":"Name","value":"accessRequest"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"credentialName"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"ticketNumber"}},{"kind":"Field","name":{"kind":"Name","value":"startsAt"}},{"kind":"Field","name":{"kind":"Name","value":"endsAt"}},{"kind":"Field","name":{"kind":"Name","value":"requester"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}}]}},{"kind":"Field","name":{"kind":"Name","value":"viewerCanApprove"}},{"kind":"Field","name":{"kind":"Name","value":"viewerCanReveal"}}]}}]}}]} as unknown as DocumentNode<ApprovalPendingSubscription, ApprovalPendingSubscriptionVariables>;

@@ -142,6 +142,7 @@
       "AccessRequestRequiredError",
       "AlreadyDecidedError",
       "AlreadyExistsError",
+      "AssetNotReadyError",
       "AssetUnreachableError",
       "BootstrapClosedError",
       "BootstrapNotAllowedError",
@@ -160,8 +161,10 @@
       "MfaRequired",
       "NotAnAccountError",
       "NotApproverError",
+      "NotASessionRequestError",
       "PolicyViolationError",
       "RateLimitedError",
+      "RecordingUnavailableError",
       "SecretUnavailableError",
       "SelfApprovalError",
       "StepUpRequiredError",
@@ -185,6 +188,7 @@
     "Node": [
       "AccessPolicy",
       "AccessRequest",
+      "AccessSession",
       "ApiKey",
       "Asset",
       "AuditEvent",
@@ -295,6 +299,10 @@
       "RotateCredentialPayload",
       "ValidationError"
     ],
+    "SessionRecordingResult": [
+      "RecordingUnavailableError",
+      "SessionRecording"
+    ],
     "SetCredentialAssetResult": [
       "NotAnAccountError",
       "SetCredentialAssetPayload"
@@ -306,11 +314,21 @@
       "SignInPayload",
       "ValidationError"
     ],
+    "StartSessionResult": [
+      "AssetNotReadyError",
+      "InvalidRequestStateError",
+      "NotASessionRequestError",
+      "StartSessionPayload"
+    ],
     "StepUpResult": [
       "InvalidSecondFactorError",
       "RateLimitedError",
       "StepUpPayload",
       "ValidationError"
+    ],
+    "TerminateSessionResult": [
+      "InvalidRequestStateError",
+      "TerminateSessionPayload"
     ],
     "TestWorkflowActionResult": [
       "TestWorkflowActionPayload",
@@ -487,6 +505,7 @@
       "AccessRequestRequiredError",
       "AlreadyDecidedError",
       "AlreadyExistsError",
+      "AssetNotReadyError",
       "AssetUnreachableError",
       "BootstrapClosedError",
       "BootstrapNotAllowedError",
@@ -505,8 +524,10 @@
       "MfaRequired",
       "NotAnAccountError",
       "NotApproverError",
+      "NotASessionRequestError",
       "PolicyViolationError",
       "RateLimitedError",
+      "RecordingUnavailableError",
       "SecretUnavailableError",
       "SelfApprovalError",
       "StepUpRequiredError",
@@ -530,6 +551,7 @@
     "Node": [
       "AccessPolicy",
       "AccessRequest",
+      "AccessSession",
       "ApiKey",
       "Asset",
       "AuditEvent",
@@ -640,6 +662,10 @@
       "RotateCredentialPayload",
       "ValidationError"
     ],
+    "SessionRecordingResult": [
+      "RecordingUnavailableError",
+      "SessionRecording"
+    ],
     "SetCredentialAssetResult": [
       "NotAnAccountError",
       "SetCredentialAssetPayload"
@@ -651,11 +677,21 @@
       "SignInPayload",
       "ValidationError"
     ],
+    "StartSessionResult": [
+      "AssetNotReadyError",
+      "InvalidRequestStateError",
+      "NotASessionRequestError",
+      "StartSessionPayload"
+    ],
     "StepUpResult": [
       "InvalidSecondFactorError",
       "RateLimitedError",
       "StepUpPayload",
       "ValidationError"
+    ],
+    "TerminateSessionResult": [
+      "InvalidRequestStateError",
+      "TerminateSessionPayload"
     ],
     "TestWorkflowActionResult": [
       "TestWorkflowActionPayload",

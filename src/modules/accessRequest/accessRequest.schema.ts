@@ -4,7 +4,7 @@ import { ErrorInterface } from '../../graphql/errors.ts';
 import { ValidationError, StepUpRequiredError } from '../../lib/errors.ts';
 import { localId } from '../../lib/ids.ts';
 import type { Context } from '../../context.ts';
-import { ApprovalStepRef, ReleasableFieldEnum } from '../accessPolicy/accessPolicy.schema.ts';
+import { AccessRequestTypeEnum, ApprovalStepRef, ReleasableFieldEnum } from '../accessPolicy/accessPolicy.schema.ts';
 import { PolicyViolationError, type ReleasableField } from '../accessPolicy/accessPolicy.service.ts';
 import {
   AccessRequestNotFoundError,
@@ -314,7 +314,8 @@ const RequestAccessInput = builder.inputType('RequestAccessInput', {
   fields: (t) => ({
     credentialId: t.id({ required: true, description: 'Global id of the restricted credential.' }),
     policyId: t.id({ description: 'The policy to request under (default: the strictest covering policy the viewer may use).' }),
-    fields: t.field({ type: [ReleasableFieldEnum], description: 'Fields to release (default: every field of the credential the policy releases).' }),
+    type: t.field({ type: AccessRequestTypeEnum, description: 'What to ask for: released fields (default) or a recorded SSH session to the credential’s asset (only SESSION policies apply).' }),
+    fields: t.field({ type: [ReleasableFieldEnum], description: 'Fields to release (default: every field of the credential the policy releases). Not for SESSION requests.' }),
     reason: t.string({ description: 'Why (up to 2000 characters); the policy may require it.' }),
     ticketNumber: t.string({ description: 'The ticket it is for (up to 100 characters); the policy may require it and its form.' }),
     startsAt: t.field({ type: 'DateTime', description: 'When the window opens (default now).' }),
@@ -404,6 +405,7 @@ builder.mutationFields((t) => ({
       requestAccess(ctx, {
         credentialId: String(input.credentialId),
         policyId: input.policyId == null ? null : String(input.policyId),
+        type: input.type,
         fields: input.fields as ReleasableField[] | null,
         reason: input.reason,
         ticketNumber: input.ticketNumber,

@@ -1,0 +1,66 @@
+-- AlterTable
+ALTER TABLE "AccessPolicy" ADD COLUMN     "requestType" TEXT NOT NULL DEFAULT 'FIELD_RELEASE';
+
+-- AlterTable
+ALTER TABLE "AccessRequest" ADD COLUMN     "requestType" TEXT NOT NULL DEFAULT 'FIELD_RELEASE';
+
+-- CreateTable
+CREATE TABLE "AccessSession" (
+    "id" TEXT NOT NULL,
+    "organizationId" TEXT NOT NULL,
+    "requestId" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "assetId" TEXT,
+    "credentialId" TEXT,
+    "tokenHash" TEXT NOT NULL,
+    "tokenExpiresAt" TIMESTAMP(3) NOT NULL,
+    "tokenUsedAt" TIMESTAMP(3),
+    "state" TEXT NOT NULL DEFAULT 'ISSUED',
+    "startedAt" TIMESTAMP(3),
+    "endedAt" TIMESTAMP(3),
+    "endReason" TEXT,
+    "terminatedById" TEXT,
+    "clientAddress" TEXT,
+    "recordingWidth" INTEGER,
+    "recordingHeight" INTEGER,
+    "recordingChunks" INTEGER NOT NULL DEFAULT 0,
+    "recordingBytes" INTEGER NOT NULL DEFAULT 0,
+    "recordingSha256" TEXT,
+    "createdAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "AccessSession_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "SessionRecordingChunk" (
+    "id" TEXT NOT NULL,
+    "sessionId" TEXT NOT NULL,
+    "seq" INTEGER NOT NULL,
+    "sealed" TEXT NOT NULL,
+
+    CONSTRAINT "SessionRecordingChunk_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "AccessSession_tokenHash_key" ON "AccessSession"("tokenHash");
+
+-- CreateIndex
+CREATE INDEX "AccessSession_requestId_idx" ON "AccessSession"("requestId");
+
+-- CreateIndex
+CREATE INDEX "AccessSession_organizationId_createdAt_idx" ON "AccessSession"("organizationId", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "AccessSession_state_idx" ON "AccessSession"("state");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "SessionRecordingChunk_sessionId_seq_key" ON "SessionRecordingChunk"("sessionId", "seq");
+
+-- AddForeignKey
+ALTER TABLE "AccessSession" ADD CONSTRAINT "AccessSession_organizationId_fkey" FOREIGN KEY ("organizationId") REFERENCES "Organization"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "AccessSession" ADD CONSTRAINT "AccessSession_requestId_fkey" FOREIGN KEY ("requestId") REFERENCES "AccessRequest"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "SessionRecordingChunk" ADD CONSTRAINT "SessionRecordingChunk_sessionId_fkey" FOREIGN KEY ("sessionId") REFERENCES "AccessSession"("id") ON DELETE CASCADE ON UPDATE CASCADE;
