@@ -43,6 +43,8 @@ export const POSTGRES_FILES = [
   'test/integration/outages.test.ts', // PostgreSQL cut behind a TCP proxy: circuit breaker, 503s, recovery
   'test/integration/vault.test.ts', // invitations and exports in batches; PostgreSQL-only interleavings
   'test/integration/mfa.test.ts', // second factors: conditional updates that refuse a replayed code, on both dialects
+  'test/integration/sessions.test.ts', // single-use session tokens claimed by a conditional update; recording chunks and audit appends from the proxy's own transactions
+  'test/integration/assets.test.ts', // the new Asset table and Credential.assetId (unique names, SET NULL) on the PostgreSQL migration
   // A sample of the rest: the main request flow end to end, and membership constraints (unique violations)
   'test/integration/accessRequests.test.ts',
   'test/integration/organizations.test.ts',

@@ -249,6 +249,22 @@ describe('SSH sessions through the recording proxy', () => {
     server.clock.advance(-61 * 60_000);
   });
 
+  it('disabling the user ends their running session', async () => {
+    const w = await sessionWorld('sess-disable');
+    await approve(w);
+    const { token, sessionId } = await startToken(w);
+    const c = await connect(token);
+    await shell(c);
+    await waitFor(() => text(c).includes('target$ '));
+    const disabled = await server.gql(/* GraphQL */ `mutation($input: DisableUserInput!) { disableUser(input: $input) { __typename } }`, { input: { userId: w.requester.userId } }, w.org.admin);
+    expect(disabled.data.disableUser.__typename, JSON.stringify(disabled)).toBe('DisableUserPayload');
+    const t0 = Date.now();
+    await c.closed;
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(text(c)).toContain('disabled');
+    await waitFor(async () => (await server.gql(gql.session, { id: sessionId }, w.org.admin)).data.node?.endReason === 'USER_DISABLED');
+  });
+
   it('a target whose host key does not match the pinned one is refused, with a clear message and an audit entry', async () => {
     const w = await sessionWorld('sess-mitm', 'SHA256:' + 'Z'.repeat(43));
     await approve(w);
