@@ -1,5 +1,7 @@
 // SSH sessions through the recording proxy, end to end on loopback: a real ssh2 target, the proxy started by the
 // app (SSH_PROXY_PORT), a real ssh2 client as the user, and the GraphQL endpoint for everything else.
+import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -247,6 +249,63 @@ describe('SSH sessions through the recording proxy', () => {
     await c2.closed;
     expect(text(c2)).toContain('window has ended');
     server.clock.advance(-61 * 60_000);
+  });
+
+  it('tokens: only the requester gets one, it expires after five minutes, and a password equal to the token works too', async () => {
+    const w = await sessionWorld('sess-token');
+    await approve(w);
+    const byApprover = await server.gql(gql.start, { input: { requestId: w.requestId } }, w.approvers[0]);
+    expect(byApprover.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+
+    const stale = await startToken(w);
+    server.clock.advance(5 * 60_000 + 1000);
+    try {
+      await expect(connect(stale.token)).rejects.toThrow(/authentication/i);
+    } finally {
+      server.clock.advance(-(5 * 60_000 + 1000));
+    }
+
+    const { token } = await startToken(w);
+    const c = await new Promise<Connected>((resolve, reject) => {
+      const client = new ssh2.Client();
+      const closed = new Promise<void>((r) => client.on('close', () => r()));
+      client.on('ready', () => resolve({ client, received: [], closed }));
+      client.on('error', reject);
+      // Only a password offered: the proxy takes the token again as the password.
+      client.connect({ host: '127.0.0.1', port: proxyPort, username: token, password: token, authHandler: ['password'], readyTimeout: 10_000, hostVerifier: () => true });
+    });
+    c.client.end();
+    await c.closed;
+    await expect(connect('not-a-token')).rejects.toThrow(/authentication/i);
+  });
+
+  it('OpenSSH’s own client runs a command through the proxy (when ssh is installed)', async (t) => {
+    const ssh = ['/usr/bin/ssh', '/usr/local/bin/ssh'].find((p) => {
+      try {
+        return statSync(p).isFile();
+      } catch {
+        return false;
+      }
+    });
+    if (!ssh) return t.skip();
+    const w = await sessionWorld('sess-openssh');
+    await approve(w);
+    const { token } = await startToken(w);
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        ssh,
+        ['-p', String(proxyPort), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-F', '/dev/null', `${token}@127.0.0.1`, 'uptime'],
+        { timeout: 20_000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message} ${stderr}`)) : resolve(stdout + stderr)),
+      ),
+    );
+    expect(out).toContain('ran: uptime');
+    expect(out).not.toContain(TARGET_PASSWORD);
+  });
+
+  it('the proxy’s host key was generated at first start, beside the master key, readable by its owner only', () => {
+    const path = server.app.deps.config.sshProxy.hostKeyFile;
+    expect((statSync(path).mode & 0o777).toString(8)).toBe('600');
   });
 
   it('disabling the user ends their running session', async () => {
