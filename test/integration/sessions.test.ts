@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ssh2 from 'ssh2';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { startSshTarget, type SshTarget } from '../support/sshTarget.ts';
-import { APPROVE, REVEAL, SECRET, restrictedWorld, type World } from '../adversarial/support.ts';
+import { APPROVE, REVEAL, SECRET, localOf, restrictedWorld, type World } from '../adversarial/support.ts';
 
 // restrictedWorld's credential (user `root`, password SECRET) is the target's account.
 const TARGET_PASSWORD = SECRET;
@@ -306,6 +306,37 @@ describe('SSH sessions through the recording proxy', () => {
   it('the proxy’s host key was generated at first start, beside the master key, readable by its owner only', () => {
     const path = server.app.deps.config.sshProxy.hostKeyFile;
     expect((statSync(path).mode & 0o777).toString(8)).toBe('600');
+  });
+
+  it('a long output is recorded in several sealed chunks and replays exactly', async () => {
+    const w = await sessionWorld('sess-big');
+    await approve(w);
+    const { token, sessionId } = await startToken(w);
+    const c = await connect(token);
+    const out = await new Promise<Buffer>((resolve, reject) =>
+      c.client.exec('big', (err, stream) => {
+        if (err) return reject(err);
+        const got: Buffer[] = [];
+        stream.on('data', (d: Buffer) => got.push(d));
+        stream.stderr.on('data', (d: Buffer) => got.push(d));
+        stream.on('close', () => resolve(Buffer.concat(got)));
+      }),
+    );
+    c.client.end();
+    await c.closed;
+    expect(out.length).toBeGreaterThan(150_000);
+    let asciicast = '';
+    await waitFor(async () => {
+      const r = await server.gql(gql.recording, { id: sessionId }, w.org.admin);
+      asciicast = r.data?.sessionRecording?.asciicast ?? '';
+      return asciicast.length > 0;
+    });
+    const lines = asciicast.trimEnd().split('\n');
+    expect(JSON.parse(lines[0])).toMatchObject({ version: 2, width: 80, height: 24 });
+    const output = lines.slice(1).map((l) => JSON.parse(l) as [number, string, string]).filter((e) => e[1] === 'o').map((e) => e[2]).join('');
+    expect(output).toBe(out.toString('utf8'));
+    const session = await server.app.deps.db.accessSession.findFirstOrThrow({ where: { tokenHash: { not: '' }, requestId: localOf(w.requestId) } });
+    expect(session.recordingChunks).toBeGreaterThanOrEqual(3);
   });
 
   it('disabling the user ends their running session', async () => {

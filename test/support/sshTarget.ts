@@ -53,6 +53,8 @@ export async function startSshTarget(account: { username: string; password: stri
         });
         session.on('exec', (acceptExec, _reject, info) => {
           const stream = acceptExec();
+          // `big`: about 200 KB of output, more than one recording chunk.
+          if (info.command === 'big') for (let i = 0; i < 2000; i++) stream.write(`${String(i).padStart(6, '0')} ${'é'.repeat(45)}\n`);
           stream.write(`ran: ${info.command}\n`);
           stream.stderr.write('on stderr\n');
           stream.exit(0);

@@ -78,6 +78,10 @@ export async function startSshProxy(deps: AppDeps, options: { host: string; port
     client.on('ready', () => {
       void claim?.then((session) => session?.attach());
     });
+    // Gone before (or without) authentication finishing: a claimed session still ends, recorded and audited.
+    client.on('close', () => {
+      void claim?.then((session) => session?.end('CLIENT_CLOSED'));
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
