@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ssh2 from 'ssh2';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { startSshTarget, type SshTarget } from '../support/sshTarget.ts';
-import { APPROVE, REVEAL, SECRET, localOf, restrictedWorld, type World } from '../adversarial/support.ts';
+import { APPROVE, CREATE_CREDENTIAL, CREATE_POLICY, REVEAL, SECRET, localOf, restrictedWorld, type World } from '../adversarial/support.ts';
 
 // restrictedWorld's credential (user `root`, password SECRET) is the target's account.
 const TARGET_PASSWORD = SECRET;
@@ -339,6 +339,41 @@ describe('SSH sessions through the recording proxy', () => {
     expect(session.recordingChunks).toBeGreaterThanOrEqual(3);
   });
 
+  it('an SSH_KEY account signs in to the target with its private key, which the user never sees', async () => {
+    const keys = ssh2.utils.generateKeyPairSync('ed25519');
+    const keyTarget = await startSshTarget({ username: 'deploy', password: 'not-this-one-Zq9', publicKey: keys.public });
+    try {
+      const w = await restrictedWorld(server, 'sess-key');
+      const cred = await server.gql(CREATE_CREDENTIAL, { input: { organizationId: w.org.orgId, kind: 'SSH_KEY', name: 'deploy key', username: 'deploy', privateKey: keys.private, restricted: true } }, w.org.admin);
+      expect(cred.data.createCredential.__typename, JSON.stringify(cred)).toBe('CreateCredentialPayload');
+      const credentialId = cred.data.createCredential.credential.id;
+      const asset = await server.gql(gql.createAsset, { input: { organizationId: w.org.orgId, name: 'key target', host: '127.0.0.1', port: keyTarget.port, hostKeyFingerprint: keyTarget.fingerprint } }, w.org.admin);
+      await server.gql(gql.link, { input: { credentialId, assetId: asset.data.createAsset.asset.id } }, w.org.admin);
+      // No approval steps: approved (and available) at once.
+      const policy = await server.gql(CREATE_POLICY, { input: { organizationId: w.org.orgId, name: 'key sessions', scope: { credentialIds: [credentialId] }, requesters: { roles: ['MEMBER'] }, requestType: 'SESSION', reasonRequired: false } }, w.org.admin);
+      expect(policy.data.createAccessPolicy.__typename).toBe('CreateAccessPolicyPayload');
+      const req = await server.gql(gql.request, { input: { credentialId, type: 'SESSION' } }, w.requester);
+      expect(req.data.requestAccess.accessRequest.state).toBe('AVAILABLE');
+      const { token } = await startToken({ ...w, assetId: '', requestId: req.data.requestAccess.accessRequest.id });
+      const c = await connect(token);
+      const out = await new Promise<string>((resolve, reject) =>
+        c.client.exec('whoami', (err, stream) => {
+          if (err) return reject(err);
+          const got: Buffer[] = [];
+          stream.on('data', (d: Buffer) => got.push(d));
+          stream.on('close', () => resolve(Buffer.concat(got).toString('utf8')));
+        }),
+      );
+      c.client.end();
+      await c.closed;
+      expect(out).toContain('ran: whoami');
+      expect(keyTarget.logins).toEqual([{ username: 'deploy', password: '(public key)' }]);
+      expect(out).not.toContain('PRIVATE KEY');
+    } finally {
+      await keyTarget.close();
+    }
+  });
+
   it('disabling the user ends their running session', async () => {
     const w = await sessionWorld('sess-disable');
     await approve(w);
@@ -368,5 +403,23 @@ describe('SSH sessions through the recording proxy', () => {
     const audit = await auditActions(w);
     const mismatch = audit.find((e: { action: string }) => e.action === 'session.host_key_mismatch');
     expect(mismatch?.data).toMatchObject({ presented: target.fingerprint, pinned: 'SHA256:' + 'Z'.repeat(43) });
+  });
+
+  // Last: stops the server under a running session.
+  it('stopping the server ends running sessions cleanly, telling the user why', async () => {
+    const w = await sessionWorld('sess-stop');
+    await approve(w);
+    const { token } = await startToken(w);
+    const c = await connect(token);
+    await shell(c);
+    await waitFor(() => text(c).includes('target$ '));
+    await server.app.stop();
+    await c.closed;
+    expect(text(c)).toContain('shutting down');
+    const logs = server.logs.join('');
+    expect(logs).not.toContain('session.end_not_recorded');
+    // Nothing this file did wrote the vaulted password (or a token) to a log line.
+    expect(logs).not.toContain(TARGET_PASSWORD);
+    expect(logs).not.toContain(token);
   });
 });

@@ -24,7 +24,9 @@ export function hostKeyFingerprint(publicOpenSsh: string): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
-export async function startSshTarget(account: { username: string; password: string }): Promise<SshTarget> {
+export async function startSshTarget(account: { username: string; password: string; publicKey?: string }): Promise<SshTarget> {
+  const allowedKey = account.publicKey ? utils.parseKey(account.publicKey) : null;
+  if (allowedKey instanceof Error) throw allowedKey;
   const keys = utils.generateKeyPairSync('ed25519');
   const logins: SshTarget['logins'] = [];
   const windows: SshTarget['windows'] = [];
@@ -38,7 +40,15 @@ export async function startSshTarget(account: { username: string; password: stri
         logins.push({ username: ctx.username, password: ctx.password });
         return ctx.accept();
       }
-      ctx.reject(['password']);
+      if (ctx.method === 'publickey' && allowedKey && ctx.username === account.username && ctx.key.algo === allowedKey.type && ctx.key.data.equals(allowedKey.getPublicSSH())) {
+        // Without a signature the client only asks whether the key would do; with one, it must verify.
+        if (!ctx.signature) return ctx.accept();
+        if (ctx.blob && allowedKey.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true) {
+          logins.push({ username: ctx.username, password: '(public key)' });
+          return ctx.accept();
+        }
+      }
+      ctx.reject(allowedKey ? ['password', 'publickey'] : ['password']);
     });
     client.on('ready', () => {
       client.on('session', (accept) => {
