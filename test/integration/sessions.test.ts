@@ -1,7 +1,9 @@
 // SSH sessions through the recording proxy, end to end on loopback: a real ssh2 target, the proxy started by the
 // app (SSH_PROXY_PORT), a real ssh2 client as the user, and the GraphQL endpoint for everything else.
 import { execFile } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,14 +26,18 @@ async function freePort(): Promise<number> {
 let server: TestServer;
 let target: SshTarget;
 let proxyPort: number;
+let keyDir: string;
 beforeAll(async () => {
   target = await startSshTarget({ username: 'root', password: TARGET_PASSWORD });
   proxyPort = await freePort();
-  server = await startTestServer({ env: { SSH_PROXY_PORT: String(proxyPort) } });
+  // Its own folder: on PostgreSQL the default (beside the master key file) would be ./data in the checkout.
+  keyDir = mkdtempSync(join(tmpdir(), 'vaultgate-proxy-key-'));
+  server = await startTestServer({ env: { SSH_PROXY_PORT: String(proxyPort), SSH_PROXY_HOST_KEY_FILE: join(keyDir, 'ssh_proxy_host_key') } });
 });
 afterAll(async () => {
   await server?.stop();
   await target?.close();
+  if (keyDir) rmSync(keyDir, { recursive: true, force: true });
 });
 
 const gql = {
@@ -303,8 +309,9 @@ describe('SSH sessions through the recording proxy', () => {
     expect(out).not.toContain(TARGET_PASSWORD);
   });
 
-  it('the proxy’s host key was generated at first start, beside the master key, readable by its owner only', () => {
+  it('the proxy’s host key was generated at first start, readable by its owner only', () => {
     const path = server.app.deps.config.sshProxy.hostKeyFile;
+    expect(path.startsWith(keyDir)).toBe(true);
     expect((statSync(path).mode & 0o777).toString(8)).toBe('600');
   });
 
