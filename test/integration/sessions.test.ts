@@ -179,6 +179,11 @@ describe('SSH sessions through the recording proxy', () => {
     expect(audit.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['session.token_issued', 'session.started', 'session.ended', 'session.recording_read']));
     expect(JSON.stringify(audit)).not.toContain(TARGET_PASSWORD);
 
+    const listed = await server.gql(/* GraphQL */ `query($id: ID!) { organization(id: $id) { accessSessions(first: 10) { totalCount edges { node { id state recordingSha256 } } } } }`, { id: w.org.orgId }, w.org.admin);
+    expect(listed.data.organization.accessSessions.edges.map((e: { node: { id: string } }) => e.node.id)).toContain(sessionId);
+    const listedByMember = await server.gql(/* GraphQL */ `query($id: ID!) { organization(id: $id) { accessSessions(first: 10) { totalCount } } }`, { id: w.org.orgId }, w.requester);
+    expect(listedByMember.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+
     // A requester (MEMBER) cannot read recordings.
     const byRequester = await server.gql(gql.recording, { id: sessionId }, w.requester);
     expect(byRequester.errors?.[0].extensions?.code).toBe('FORBIDDEN');

@@ -42,6 +42,16 @@ builder.prismaObjectFields('AccessRequest', (t) => ({
   sessions: t.relation('sessions', { description: 'The SSH sessions of a SESSION request, newest first.', query: { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] } }),
 }));
 
+builder.prismaObjectField('Organization', 'accessSessions', (t) =>
+  t.relatedConnection('accessSessions', {
+    description: 'Every SSH session of the organization, newest first (ADMIN, AUDITOR): where recordings are found. Anyone else gets a FORBIDDEN error.',
+    authScopes: (org, _args, ctx) => ctx.policy.can('accessRequest:readAll', { organizationId: org.id }),
+    cursor: 'id',
+    totalCount: true,
+    query: () => ({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+  }),
+);
+
 builder.objectType(NotASessionRequestError, {
   name: 'NotASessionRequestError',
   description: 'The request releases fields; only requests made under a SESSION policy start sessions.',
