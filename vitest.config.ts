@@ -47,6 +47,8 @@ export const POSTGRES_FILES = [
   'test/integration/mfa.test.ts', // second factors: conditional updates that refuse a replayed code, on both dialects
   'test/integration/passkeys.test.ts', // passkeys: single-use ceremonies (conditional deletes), the counter's conditional update, a unique credential id, on both dialects
   'test/integration/sso.test.ts', // single sign-on: just-in-time users and identities (unique issuer+subject), membership sync in one transaction, single-use state and handoff
+  'test/integration/sessions.test.ts', // single-use session tokens claimed by a conditional update; recording chunks and audit appends from the proxy's own transactions
+  'test/integration/assets.test.ts', // the new Asset table and Credential.assetId (unique names, SET NULL) on the PostgreSQL migration
   // A sample of the rest: the main request flow end to end, and membership constraints (unique violations)
   'test/integration/accessRequests.test.ts',
   'test/integration/organizations.test.ts',

@@ -45,7 +45,9 @@ try {
 
 // @graphql-yoga/render-graphiql (GraphiQL's 9 MB page) and nodemailer: loaded on first use (import()) from
 // node_modules rather than parsed at every start.
-export const EXTERNAL = ['better-sqlite3', 'argon2', 'pg-native', '@prisma/client', '@prisma/client/*', '@graphql-yoga/render-graphiql', 'nodemailer'];
+// ssh2 requires its optional native addons (cpu-features, its own crypto binding) inside try/catch at run time;
+// bundled, esbuild would have to resolve them at build time, and they are absent when not compiled.
+export const EXTERNAL = ['better-sqlite3', 'argon2', 'pg-native', '@prisma/client', '@prisma/client/*', '@graphql-yoga/render-graphiql', 'nodemailer', 'ssh2'];
 
 // Built beside dist/ and then renamed into it file by file (each rename is atomic): a server or CLI starting from
 // dist/ while a build runs (npm start's prestart, the tests' children) reads the old bundle or the new one, never

@@ -32,6 +32,7 @@ import * as metrics from './lib/metrics.ts';
 import { createWebHandler } from './web.ts';
 import { graphiqlOptions, renderGraphiQL } from './graphql/graphiql.ts';
 import { RefusalAuditor, refusalAuditPlugin } from './modules/audit/refusals.ts';
+import { loadProxyHostKey, startSshProxy, type SshProxy } from './modules/accessSession/sshProxy.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -74,6 +75,8 @@ export type StartInfo = {
   bootstrapToken?: string | null;
   /** No user exists yet: the first administrator is still to be created (bootstrap or the CLI). */
   needsBootstrap: boolean;
+  /** The recording SSH proxy's port, when SSH_PROXY_PORT turns it on. */
+  sshProxyPort?: number;
 };
 
 type ServerContext = { req: IncomingMessage; res: ServerResponse };
@@ -168,6 +171,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   });
   let scheduler: ReturnType<typeof startScheduler> | undefined;
   let workflows: ReturnType<typeof startWorkflowWorker> | undefined;
+  let sshProxy: SshProxy | undefined;
 
   const clientAddress = (req: IncomingMessage): string | null => {
     // The last entry is the one the trusted proxy appended; earlier ones are whatever the client sent, and
@@ -571,6 +575,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       // Catches up on whatever fell due while no instance was running, then keeps time.
       scheduler = startScheduler(deps, config.accessSchedulerIntervalMs);
       workflows = startWorkflowWorker(deps);
+      if (config.sshProxy.port > 0) sshProxy = await startSshProxy(deps, { host: config.host, port: config.sshProxy.port, hostKey: loadProxyHostKey(config.sshProxy.hostKeyFile) });
       const port = (server.address() as AddressInfo).port;
       const url = `http://${displayHost(config.host)}:${port}${GRAPHQL_PATH}`;
       logger.info({ url, database: config.databaseProvider }, 'vaultgate listening');
@@ -581,6 +586,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         masterKeyCreated: keyFileExisted ? undefined : config.masterKeyFile,
         needsBootstrap: bootstrapToken !== null || (await db.user.count()) === 0,
         bootstrapToken,
+        sshProxyPort: sshProxy?.port,
       };
     },
     stop() {
@@ -605,6 +611,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         await drained;
         clearTimeout(force);
         if (forced) logger.warn({ graceMs: config.shutdownGraceMs }, 'requests still running at the end of the grace period were cut off');
+        // Running SSH sessions end (their recordings sealed and audited) before the database goes.
+        await sshProxy?.close();
         await scheduler?.stop();
         await workflows?.stop();
         await yoga.dispose?.();

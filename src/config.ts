@@ -82,6 +82,8 @@ const schema = z.object({
   METRICS: z.enum(['true', 'false']).default('true'),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
   PASSWORD_HASH_PROFILE: z.enum(['standard', 'test']).default('standard'),
+  SSH_PROXY_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  SSH_PROXY_HOST_KEY_FILE: z.string().min(1).optional(),
   WEBAUTHN_RP_ID: z
     .string()
     .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'must be a host name such as vault.example.com (no scheme, port or path)')
@@ -197,6 +199,8 @@ export const variableDocs: Record<keyof z.input<typeof schema>, string> = {
   OIDC_ROLE_CLAIM: 'single sign-on: the ID-token claim (a string or a list of strings) whose values OIDC_ROLE_MAP maps to organization roles',
   OIDC_ROLE_MAP: 'single sign-on: JSON from claim value to `{"org":"<organization id>","role":"ADMIN|MANAGER|MEMBER|AUDITOR"}` (or a list of them). At every SSO sign-in the user\'s memberships in the organizations named here are set from the claim (highest role wins; none → membership removed); other organizations are left alone',
   WEBAUTHN_ORIGINS: 'passkeys: comma-separated Origins (`https://vault.example.com`) the browser may run a passkey ceremony from; each must be on `WEBAUTHN_RP_ID` or a subdomain of it. Plain `http://` works only for `localhost`',
+  SSH_PROXY_PORT: 'port of the recording SSH proxy for session requests (docs/sessions.md), on `HOST`; `0` = off',
+  SSH_PROXY_HOST_KEY_FILE: 'the SSH proxy\'s own host key (OpenSSH private key), created with mode 0600 at first start when missing; default `ssh_proxy_host_key` beside the master key file',
 };
 
 /** Every variable with its default (as the environment would spell it) and its meaning, in schema order. */
@@ -327,6 +331,8 @@ export type Config = {
   createMasterKeyFile: boolean;
   /** Cost of new password hashes: `standard` (argon2id, 19 MiB, 2 passes) or `test` (minimal; NODE_ENV=test only). */
   passwordHashProfile: PasswordHashProfile;
+  /** The recording SSH proxy: its port (0 = off) and its host key file. */
+  sshProxy: { port: number; hostKeyFile: string };
   /** Passkeys (WebAuthn): the relying party (id = host name, name shown by authenticators) and the Origins ceremonies may come from. */
   webauthn: { rpId: string; rpName: string; origins: string[] };
   /** Single sign-on (OIDC authorization code + PKCE); undefined when OIDC_ISSUER is unset. The secret is never logged. */
@@ -453,5 +459,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           roleMap: Object.fromEntries(Object.entries(c.OIDC_ROLE_MAP ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])),
         }
       : undefined,
+    sshProxy: {
+      port: c.SSH_PROXY_PORT,
+      hostKeyFile: c.SSH_PROXY_HOST_KEY_FILE ?? join(dirname(c.VAULTGATE_MASTER_KEY_FILE ?? defaultKeyFile(c.DATABASE_URL)), 'ssh_proxy_host_key'),
+    },
   };
 }

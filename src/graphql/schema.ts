@@ -16,8 +16,10 @@ import '../modules/folder/folder.schema.ts';
 import '../modules/credential/credential.schema.ts';
 import '../modules/credential/exposure.schema.ts';
 import '../modules/import/import.schema.ts';
+import '../modules/asset/asset.schema.ts';
 import '../modules/accessPolicy/accessPolicy.schema.ts';
 import '../modules/accessRequest/accessRequest.schema.ts';
+import '../modules/accessSession/accessSession.schema.ts';
 import '../modules/workflow/workflow.schema.ts';
 import '../modules/realtime/realtime.schema.ts';
 

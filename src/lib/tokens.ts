@@ -1,8 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** What a token is: session, API key, bootstrap, invitation, second-factor challenge. */
-/** vgs session, vgk API key, vgb bootstrap, vgi invitation, vgc sign-in challenge, vgo single-sign-on handoff. */
-export type TokenPrefix = 'vgs' | 'vgk' | 'vgb' | 'vgi' | 'vgc' | 'vgo';
+/** vgs session, vgk API key, vgb bootstrap, vgi invitation, vgc sign-in challenge, vgo single-sign-on handoff, vgt SSH session (proxy). */
+export type TokenPrefix = 'vgs' | 'vgk' | 'vgb' | 'vgi' | 'vgc' | 'vgo' | 'vgt';
 
 /** 32 random bytes (256 bits), base64url, behind a prefix that says what the token is. */
 export function newToken(prefix: TokenPrefix): string {

@@ -51,6 +51,11 @@ export const ACTIONS = {
   'credential:exportSecrets': { description: 'Export credentials with their secrets', roles: ['ADMIN'], principals: ['user'] },
   'credential:import': { description: 'Import credentials from another vault’s export (IT Glue, Bitwarden, KeePass, 1Password, CSV); also creates the folders the file names', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
   'category:manage': { description: 'Add, rename and remove categories', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
+  // Assets are the hosts the SSH proxy reaches; their accounts are credentials (docs/sessions.md).
+  'asset:read': { description: 'See an organization’s assets and their accounts (never secrets)', roles: ALL_ROLES, principals: ['user', 'apiKey'] },
+  'asset:manage': { description: 'Create and change assets, pin their host keys, link credentials to them', roles: ['ADMIN'], principals: ['user'] },
+  'accessSession:readRecording': { description: 'Replay the recording of an SSH session through the proxy (audited)', roles: ['ADMIN', 'AUDITOR'], principals: ['user'] },
+  'accessSession:start': { description: 'Start one’s own SSH session of an Available SESSION request (the request decides; this is the role gate)', roles: ['ADMIN', 'MANAGER', 'MEMBER'], principals: ['user'] },
   'folder:manage': { description: 'Create, rename, move and delete folders', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
   // Access requests. The role gate here is the outer bound; the access policy then names who, within it,
   // may request, approve and review (accessPolicy.service / accessRequest.state).

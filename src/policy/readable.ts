@@ -25,6 +25,8 @@ export type ReadableWhere = {
   AuditEvent: Prisma.AuditEventWhereInput;
   Workflow: Prisma.WorkflowWhereInput;
   Invitation: Prisma.InvitationWhereInput;
+  Asset: Prisma.AssetWhereInput;
+  AccessSession: Prisma.AccessSessionWhereInput;
 };
 
 export type ReadableModel = keyof ReadableWhere;
@@ -101,6 +103,14 @@ export const READABLE: Rules = {
   Invitation: {
     description: 'Invitations of organizations where the caller holds `member:manage`; an invitee reads their own through `viewer.invitations`.',
     where: (p) => p.where('member:manage'),
+  },
+  Asset: {
+    description: 'Assets (SSH hosts) of organizations where the caller holds `asset:read` (any role, like credentials).',
+    where: (p) => p.where('asset:read'),
+  },
+  AccessSession: {
+    description: 'SSH sessions (docs/sessions.md) under an access request the caller may read; recordings need `accessSession:readRecording` besides.',
+    where: (p) => ({ request: p.readable('AccessRequest') }),
   },
 };
 

@@ -70,6 +70,13 @@ export type AccessRequestState =
   /** An approver or administrator withdrew access. */
   | 'REVOKED';
 
+/** What an access request grants. */
+export type AccessRequestType =
+  /** revealCredential releases the request’s fields during its window. */
+  | 'FIELD_RELEASE'
+  /** An SSH session to the credential’s asset through vaultgate’s recording proxy (startSession); the secret is never released. */
+  | 'SESSION';
+
 /** How a secret left the vault. */
 export type AccessSurface =
   /** Filled into a login form (reported by the client). */
@@ -128,6 +135,11 @@ export type ArchiveCredentialInput = {
   /** Global id of the credential. */
   id: string;
 };
+
+/** How vaultgate reaches an asset. */
+export type AssetProtocol =
+  /** SSH, through vaultgate’s recording proxy. */
+  | 'SSH';
 
 /** Which audit events to list. All given conditions must hold. */
 export type AuditEventFilter = {
@@ -286,8 +298,10 @@ export type CreateAccessPolicyInput = {
   pendingTimeoutMinutes?: number | null | undefined;
   /** Requests need a reason (default true). */
   reasonRequired?: boolean | null | undefined;
-  /** Fields requests may release (default all). */
+  /** Fields requests may release (default all). Ignored by SESSION policies, which release none. */
   releasableFields?: Array<ReleasableField> | null | undefined;
+  /** What its requests grant (default FIELD_RELEASE). */
+  requestType?: AccessRequestType | null | undefined;
   /** Who may request. */
   requesters: AccessPrincipalsInput;
   /** A review needs a comment (default false). */
@@ -318,6 +332,22 @@ export type CreateApiKeyInput = {
   organizationId: string;
   /** The role the key acts with. */
   role: Role;
+};
+
+/** A new asset. */
+export type CreateAssetInput = {
+  /** Global id of a folder of the organization to file it in. */
+  folderId?: string | null | undefined;
+  /** Host name or IP address. */
+  host: string;
+  /** The host key to pin up front (`SHA256:…`, as `ssh-keygen -lf` prints it); else pin it later with pinAssetHostKey. */
+  hostKeyFingerprint?: string | null | undefined;
+  /** Display name, up to 200 characters; unique in the organization. */
+  name: string;
+  /** Global id of the organization. */
+  organizationId: string;
+  /** SSH port; 22 when omitted. */
+  port?: number | null | undefined;
 };
 
 /** A new category. */
@@ -736,6 +766,16 @@ export type PasswordGeneratorInput = {
   uppercase?: boolean | null | undefined;
 };
 
+/** Which host key to pin. */
+export type PinAssetHostKeyInput = {
+  /** The fingerprint to pin (`SHA256:…`). Omitted: vaultgate connects once and pins the key the host presents (trust on first use). */
+  fingerprint?: string | null | undefined;
+  /** Global id of the asset. */
+  id: string;
+  /** Replace a different key pinned before. */
+  replace?: boolean | null | undefined;
+};
+
 /** Which rule of an access policy a request broke. */
 export type PolicyRule =
   /** The credential is archived. */
@@ -744,6 +784,8 @@ export type PolicyRule =
   | 'DURATION_TOO_LONG'
   /** The policy does not release that field of this credential. */
   | 'FIELD_NOT_RELEASABLE'
+  /** A session needs a PASSWORD or SSH_KEY credential with a username that is an account of an asset. */
+  | 'NOT_AN_ASSET_ACCOUNT'
   /** The policy does not name the requester (by user or role). */
   | 'NOT_ELIGIBLE'
   /** The credential is not restricted; reveal it directly. */
@@ -834,7 +876,7 @@ export type RequestAccessInput = {
   credentialId: string;
   /** Window length in minutes (default: the policy’s default; at most its maximum). */
   durationMinutes?: number | null | undefined;
-  /** Fields to release (default: every field of the credential the policy releases). */
+  /** Fields to release (default: every field of the credential the policy releases). Not for SESSION requests. */
   fields?: Array<ReleasableField> | null | undefined;
   /** The policy to request under (default: the strictest covering policy the viewer may use). */
   policyId?: string | null | undefined;
@@ -844,6 +886,8 @@ export type RequestAccessInput = {
   startsAt?: string | null | undefined;
   /** The ticket it is for (up to 100 characters); the policy may require it and its form. */
   ticketNumber?: string | null | undefined;
+  /** What to ask for: released fields (default) or a recorded SSH session to the credential’s asset (only SESSION policies apply). */
+  type?: AccessRequestType | null | undefined;
 };
 
 /** Whose second factors to remove. */
@@ -995,6 +1039,14 @@ export type SecretInput = {
   privateKey?: string | null | undefined;
 };
 
+/** Which credential becomes an account of which asset. */
+export type SetCredentialAssetInput = {
+  /** Global id of an asset of the same organization; null to unlink. */
+  assetId?: string | null | undefined;
+  /** Global id of the credential (PASSWORD or SSH_KEY, with a username). */
+  credentialId: string;
+};
+
 /** Sign-in rules of an organization; a missing field keeps its value. */
 export type SetOrganizationSecurityInput = {
   /** false: members sign in only through single sign-on; a password sign-in of a member answers PasswordSignInDisabledError (system administrators excepted). Default true. */
@@ -1029,6 +1081,18 @@ export type StartPasskeyAuthenticationInput = {
   challengeId?: string | null | undefined;
 };
 
+/** The SESSION request to open a session for. */
+export type StartSessionInput = {
+  /** Global id of one’s own Available SESSION request. */
+  requestId: string;
+};
+
+/** The session to end. */
+export type TerminateSessionInput = {
+  /** Global id of the session. */
+  id: string;
+};
+
 /** Which workflow (and action) to test. */
 export type TestWorkflowActionInput = {
   /** Which action; omitted = each action. */
@@ -1057,8 +1121,10 @@ export type UpdateAccessPolicyInput = {
   pendingTimeoutMinutes?: number | null | undefined;
   /** Requests need a reason (default true). */
   reasonRequired?: boolean | null | undefined;
-  /** Fields requests may release (default all). */
+  /** Fields requests may release (default all). Ignored by SESSION policies, which release none. */
   releasableFields?: Array<ReleasableField> | null | undefined;
+  /** What its requests grant (default FIELD_RELEASE). */
+  requestType?: AccessRequestType | null | undefined;
   /** Who may request. */
   requesters: AccessPrincipalsInput;
   /** A review needs a comment (default false). */
@@ -1077,6 +1143,20 @@ export type UpdateAccessPolicyInput = {
   ticketPattern?: string | null | undefined;
   /** Requests need a ticket number (default false). */
   ticketRequired?: boolean | null | undefined;
+};
+
+/** Changes to an asset; omitted fields stay. A new host or port unpins the host key. */
+export type UpdateAssetInput = {
+  /** Global id of the folder to move it to; null for none. */
+  folderId?: string | null | undefined;
+  /** New host name or IP address (unpins the host key). */
+  host?: string | null | undefined;
+  /** Global id of the asset. */
+  id: string;
+  /** New display name. */
+  name?: string | null | undefined;
+  /** New SSH port (unpins the host key). */
+  port?: number | null | undefined;
 };
 
 /** Metadata changes; omitted fields stay, null clears. Secret material changes through rotateCredential. */
@@ -1274,6 +1354,10 @@ type AccessRequestErrorFields_AlreadyDecidedError_Fragment = { __typename: 'Alre
 
 type AccessRequestErrorFields_AlreadyExistsError_Fragment = { __typename: 'AlreadyExistsError', message: string };
 
+type AccessRequestErrorFields_AssetNotReadyError_Fragment = { __typename: 'AssetNotReadyError', message: string };
+
+type AccessRequestErrorFields_AssetUnreachableError_Fragment = { __typename: 'AssetUnreachableError', message: string };
+
 type AccessRequestErrorFields_BootstrapClosedError_Fragment = { __typename: 'BootstrapClosedError', message: string };
 
 type AccessRequestErrorFields_BootstrapNotAllowedError_Fragment = { __typename: 'BootstrapNotAllowedError', message: string };
@@ -1292,6 +1376,8 @@ type AccessRequestErrorFields_FieldNotAvailableError_Fragment = { __typename: 'F
 
 type AccessRequestErrorFields_FolderNotEmptyError_Fragment = { __typename: 'FolderNotEmptyError', message: string };
 
+type AccessRequestErrorFields_HostKeyAlreadyPinnedError_Fragment = { __typename: 'HostKeyAlreadyPinnedError', message: string };
+
 type AccessRequestErrorFields_ImportProblemsError_Fragment = { __typename: 'ImportProblemsError', message: string };
 
 type AccessRequestErrorFields_InvalidCredentialsError_Fragment = { __typename: 'InvalidCredentialsError', message: string };
@@ -1308,6 +1394,10 @@ type AccessRequestErrorFields_LastAdminError_Fragment = { __typename: 'LastAdmin
 
 type AccessRequestErrorFields_MfaRequired_Fragment = { __typename: 'MfaRequired', message: string };
 
+type AccessRequestErrorFields_NotASessionRequestError_Fragment = { __typename: 'NotASessionRequestError', message: string };
+
+type AccessRequestErrorFields_NotAnAccountError_Fragment = { __typename: 'NotAnAccountError', message: string };
+
 type AccessRequestErrorFields_NotApproverError_Fragment = { __typename: 'NotApproverError', message: string };
 
 type AccessRequestErrorFields_PasswordSignInDisabledError_Fragment = { __typename: 'PasswordSignInDisabledError', message: string };
@@ -1315,6 +1405,8 @@ type AccessRequestErrorFields_PasswordSignInDisabledError_Fragment = { __typenam
 type AccessRequestErrorFields_PolicyViolationError_Fragment = { __typename: 'PolicyViolationError', rule: PolicyRule, message: string };
 
 type AccessRequestErrorFields_RateLimitedError_Fragment = { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string };
+
+type AccessRequestErrorFields_RecordingUnavailableError_Fragment = { __typename: 'RecordingUnavailableError', message: string };
 
 type AccessRequestErrorFields_SecretUnavailableError_Fragment = { __typename: 'SecretUnavailableError', message: string };
 
@@ -1329,6 +1421,8 @@ export type AccessRequestErrorFieldsFragment =
   | AccessRequestErrorFields_AccessRequestRequiredError_Fragment
   | AccessRequestErrorFields_AlreadyDecidedError_Fragment
   | AccessRequestErrorFields_AlreadyExistsError_Fragment
+  | AccessRequestErrorFields_AssetNotReadyError_Fragment
+  | AccessRequestErrorFields_AssetUnreachableError_Fragment
   | AccessRequestErrorFields_BootstrapClosedError_Fragment
   | AccessRequestErrorFields_BootstrapNotAllowedError_Fragment
   | AccessRequestErrorFields_CategoryInUseError_Fragment
@@ -1338,6 +1432,7 @@ export type AccessRequestErrorFieldsFragment =
   | AccessRequestErrorFields_CredentialNotAvailableError_Fragment
   | AccessRequestErrorFields_FieldNotAvailableError_Fragment
   | AccessRequestErrorFields_FolderNotEmptyError_Fragment
+  | AccessRequestErrorFields_HostKeyAlreadyPinnedError_Fragment
   | AccessRequestErrorFields_ImportProblemsError_Fragment
   | AccessRequestErrorFields_InvalidCredentialsError_Fragment
   | AccessRequestErrorFields_InvalidRequestStateError_Fragment
@@ -1346,10 +1441,13 @@ export type AccessRequestErrorFieldsFragment =
   | AccessRequestErrorFields_InvitationInvalidError_Fragment
   | AccessRequestErrorFields_LastAdminError_Fragment
   | AccessRequestErrorFields_MfaRequired_Fragment
+  | AccessRequestErrorFields_NotASessionRequestError_Fragment
+  | AccessRequestErrorFields_NotAnAccountError_Fragment
   | AccessRequestErrorFields_NotApproverError_Fragment
   | AccessRequestErrorFields_PasswordSignInDisabledError_Fragment
   | AccessRequestErrorFields_PolicyViolationError_Fragment
   | AccessRequestErrorFields_RateLimitedError_Fragment
+  | AccessRequestErrorFields_RecordingUnavailableError_Fragment
   | AccessRequestErrorFields_SecretUnavailableError_Fragment
   | AccessRequestErrorFields_SelfApprovalError_Fragment
   | AccessRequestErrorFields_StepUpRequiredError_Fragment
@@ -1363,6 +1461,8 @@ export type AccessRequestBulkFieldsFragment = { id: string, accessRequest: { id:
     | { __typename: 'AccessRequestRequiredError', message: string }
     | { __typename: 'AlreadyDecidedError', message: string }
     | { __typename: 'AlreadyExistsError', message: string }
+    | { __typename: 'AssetNotReadyError', message: string }
+    | { __typename: 'AssetUnreachableError', message: string }
     | { __typename: 'BootstrapClosedError', message: string }
     | { __typename: 'BootstrapNotAllowedError', message: string }
     | { __typename: 'CategoryInUseError', message: string }
@@ -1372,6 +1472,7 @@ export type AccessRequestBulkFieldsFragment = { id: string, accessRequest: { id:
     | { __typename: 'CredentialNotAvailableError', message: string }
     | { __typename: 'FieldNotAvailableError', message: string }
     | { __typename: 'FolderNotEmptyError', message: string }
+    | { __typename: 'HostKeyAlreadyPinnedError', message: string }
     | { __typename: 'ImportProblemsError', message: string }
     | { __typename: 'InvalidCredentialsError', message: string }
     | { __typename: 'InvalidRequestStateError', state: AccessRequestState, message: string }
@@ -1380,10 +1481,13 @@ export type AccessRequestBulkFieldsFragment = { id: string, accessRequest: { id:
     | { __typename: 'InvitationInvalidError', message: string }
     | { __typename: 'LastAdminError', message: string }
     | { __typename: 'MfaRequired', message: string }
+    | { __typename: 'NotASessionRequestError', message: string }
+    | { __typename: 'NotAnAccountError', message: string }
     | { __typename: 'NotApproverError', message: string }
     | { __typename: 'PasswordSignInDisabledError', message: string }
     | { __typename: 'PolicyViolationError', rule: PolicyRule, message: string }
     | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
+    | { __typename: 'RecordingUnavailableError', message: string }
     | { __typename: 'SecretUnavailableError', message: string }
     | { __typename: 'SelfApprovalError', message: string }
     | { __typename: 'StepUpRequiredError', maxAgeSeconds: number, message: string }
@@ -1568,6 +1672,8 @@ export type ApproveAccessRequestsMutation = { approveAccessRequests:
           | { __typename: 'AccessRequestRequiredError', message: string }
           | { __typename: 'AlreadyDecidedError', message: string }
           | { __typename: 'AlreadyExistsError', message: string }
+          | { __typename: 'AssetNotReadyError', message: string }
+          | { __typename: 'AssetUnreachableError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
           | { __typename: 'BootstrapNotAllowedError', message: string }
           | { __typename: 'CategoryInUseError', message: string }
@@ -1577,6 +1683,7 @@ export type ApproveAccessRequestsMutation = { approveAccessRequests:
           | { __typename: 'CredentialNotAvailableError', message: string }
           | { __typename: 'FieldNotAvailableError', message: string }
           | { __typename: 'FolderNotEmptyError', message: string }
+          | { __typename: 'HostKeyAlreadyPinnedError', message: string }
           | { __typename: 'ImportProblemsError', message: string }
           | { __typename: 'InvalidCredentialsError', message: string }
           | { __typename: 'InvalidRequestStateError', state: AccessRequestState, message: string }
@@ -1585,10 +1692,13 @@ export type ApproveAccessRequestsMutation = { approveAccessRequests:
           | { __typename: 'InvitationInvalidError', message: string }
           | { __typename: 'LastAdminError', message: string }
           | { __typename: 'MfaRequired', message: string }
+          | { __typename: 'NotASessionRequestError', message: string }
+          | { __typename: 'NotAnAccountError', message: string }
           | { __typename: 'NotApproverError', message: string }
           | { __typename: 'PasswordSignInDisabledError', message: string }
           | { __typename: 'PolicyViolationError', rule: PolicyRule, message: string }
           | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
+          | { __typename: 'RecordingUnavailableError', message: string }
           | { __typename: 'SecretUnavailableError', message: string }
           | { __typename: 'SelfApprovalError', message: string }
           | { __typename: 'StepUpRequiredError', maxAgeSeconds: number, message: string }
@@ -1608,6 +1718,8 @@ export type DenyAccessRequestsMutation = { denyAccessRequests:
           | { __typename: 'AccessRequestRequiredError', message: string }
           | { __typename: 'AlreadyDecidedError', message: string }
           | { __typename: 'AlreadyExistsError', message: string }
+          | { __typename: 'AssetNotReadyError', message: string }
+          | { __typename: 'AssetUnreachableError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
           | { __typename: 'BootstrapNotAllowedError', message: string }
           | { __typename: 'CategoryInUseError', message: string }
@@ -1617,6 +1729,7 @@ export type DenyAccessRequestsMutation = { denyAccessRequests:
           | { __typename: 'CredentialNotAvailableError', message: string }
           | { __typename: 'FieldNotAvailableError', message: string }
           | { __typename: 'FolderNotEmptyError', message: string }
+          | { __typename: 'HostKeyAlreadyPinnedError', message: string }
           | { __typename: 'ImportProblemsError', message: string }
           | { __typename: 'InvalidCredentialsError', message: string }
           | { __typename: 'InvalidRequestStateError', state: AccessRequestState, message: string }
@@ -1625,10 +1738,13 @@ export type DenyAccessRequestsMutation = { denyAccessRequests:
           | { __typename: 'InvitationInvalidError', message: string }
           | { __typename: 'LastAdminError', message: string }
           | { __typename: 'MfaRequired', message: string }
+          | { __typename: 'NotASessionRequestError', message: string }
+          | { __typename: 'NotAnAccountError', message: string }
           | { __typename: 'NotApproverError', message: string }
           | { __typename: 'PasswordSignInDisabledError', message: string }
           | { __typename: 'PolicyViolationError', rule: PolicyRule, message: string }
           | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
+          | { __typename: 'RecordingUnavailableError', message: string }
           | { __typename: 'SecretUnavailableError', message: string }
           | { __typename: 'SelfApprovalError', message: string }
           | { __typename: 'StepUpRequiredError', maxAgeSeconds: number, message: string }
@@ -1648,6 +1764,8 @@ export type ReviewAccessRequestsMutation = { reviewAccessRequests:
           | { __typename: 'AccessRequestRequiredError', message: string }
           | { __typename: 'AlreadyDecidedError', message: string }
           | { __typename: 'AlreadyExistsError', message: string }
+          | { __typename: 'AssetNotReadyError', message: string }
+          | { __typename: 'AssetUnreachableError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
           | { __typename: 'BootstrapNotAllowedError', message: string }
           | { __typename: 'CategoryInUseError', message: string }
@@ -1657,6 +1775,7 @@ export type ReviewAccessRequestsMutation = { reviewAccessRequests:
           | { __typename: 'CredentialNotAvailableError', message: string }
           | { __typename: 'FieldNotAvailableError', message: string }
           | { __typename: 'FolderNotEmptyError', message: string }
+          | { __typename: 'HostKeyAlreadyPinnedError', message: string }
           | { __typename: 'ImportProblemsError', message: string }
           | { __typename: 'InvalidCredentialsError', message: string }
           | { __typename: 'InvalidRequestStateError', state: AccessRequestState, message: string }
@@ -1665,10 +1784,13 @@ export type ReviewAccessRequestsMutation = { reviewAccessRequests:
           | { __typename: 'InvitationInvalidError', message: string }
           | { __typename: 'LastAdminError', message: string }
           | { __typename: 'MfaRequired', message: string }
+          | { __typename: 'NotASessionRequestError', message: string }
+          | { __typename: 'NotAnAccountError', message: string }
           | { __typename: 'NotApproverError', message: string }
           | { __typename: 'PasswordSignInDisabledError', message: string }
           | { __typename: 'PolicyViolationError', rule: PolicyRule, message: string }
           | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
+          | { __typename: 'RecordingUnavailableError', message: string }
           | { __typename: 'SecretUnavailableError', message: string }
           | { __typename: 'SelfApprovalError', message: string }
           | { __typename: 'StepUpRequiredError', maxAgeSeconds: number, message: string }
@@ -1702,6 +1824,61 @@ export type RevokeApiKeyMutationVariables = Exact<{
 
 
 export type RevokeApiKeyMutation = { revokeApiKey: { apiKey: { id: string, revokedAt: string | null } } };
+
+export type AssetFieldsFragment = { id: string, name: string, host: string, port: number, protocol: AssetProtocol, hostKeyFingerprint: string | null, hostKeyPinnedAt: string | null, createdAt: string, folder: { id: string, name: string } | null };
+
+export type OrganizationAssetsQueryVariables = Exact<{
+  id: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type OrganizationAssetsQuery = { organization: { id: string, assets: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, host: string, port: number, protocol: AssetProtocol, hostKeyFingerprint: string | null, hostKeyPinnedAt: string | null, createdAt: string, accounts: Array<{ id: string, name: string, kind: CredentialKind, username: string | null }>, folder: { id: string, name: string } | null } }> } } | null };
+
+export type CreateAssetMutationVariables = Exact<{
+  input: CreateAssetInput;
+}>;
+
+
+export type CreateAssetMutation = { createAsset:
+    | { __typename: 'AlreadyExistsError', field: string | null, message: string }
+    | { __typename: 'CreateAssetPayload', asset: { id: string, name: string, host: string, port: number, protocol: AssetProtocol, hostKeyFingerprint: string | null, hostKeyPinnedAt: string | null, createdAt: string, folder: { id: string, name: string } | null } }
+    | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
+   };
+
+export type UpdateAssetMutationVariables = Exact<{
+  input: UpdateAssetInput;
+}>;
+
+
+export type UpdateAssetMutation = { updateAsset:
+    | { __typename: 'AlreadyExistsError', message: string }
+    | { __typename: 'UpdateAssetPayload', asset: { id: string, name: string, host: string, port: number, protocol: AssetProtocol, hostKeyFingerprint: string | null, hostKeyPinnedAt: string | null, createdAt: string, folder: { id: string, name: string } | null } }
+    | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
+   };
+
+export type PinAssetHostKeyMutationVariables = Exact<{
+  input: PinAssetHostKeyInput;
+}>;
+
+
+export type PinAssetHostKeyMutation = { pinAssetHostKey:
+    | { __typename: 'AssetUnreachableError', message: string }
+    | { __typename: 'HostKeyAlreadyPinnedError', pinned: string, presented: string | null, message: string }
+    | { __typename: 'PinAssetHostKeyPayload', asset: { id: string, name: string, host: string, port: number, protocol: AssetProtocol, hostKeyFingerprint: string | null, hostKeyPinnedAt: string | null, createdAt: string, folder: { id: string, name: string } | null } }
+    | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
+   };
+
+export type SetCredentialAssetMutationVariables = Exact<{
+  input: SetCredentialAssetInput;
+}>;
+
+
+export type SetCredentialAssetMutation = { setCredentialAsset:
+    | { __typename: 'NotAnAccountError', message: string }
+    | { __typename: 'SetCredentialAssetPayload', credential: { id: string, asset: { id: string, name: string } | null } }
+   };
 
 export type AuditEventsQueryVariables = Exact<{
   filter: AuditEventFilter;
@@ -1750,6 +1927,10 @@ type ErrorFields_AlreadyDecidedError_Fragment = { __typename: 'AlreadyDecidedErr
 
 type ErrorFields_AlreadyExistsError_Fragment = { __typename: 'AlreadyExistsError', message: string };
 
+type ErrorFields_AssetNotReadyError_Fragment = { __typename: 'AssetNotReadyError', message: string };
+
+type ErrorFields_AssetUnreachableError_Fragment = { __typename: 'AssetUnreachableError', message: string };
+
 type ErrorFields_BootstrapClosedError_Fragment = { __typename: 'BootstrapClosedError', message: string };
 
 type ErrorFields_BootstrapNotAllowedError_Fragment = { __typename: 'BootstrapNotAllowedError', message: string };
@@ -1768,6 +1949,8 @@ type ErrorFields_FieldNotAvailableError_Fragment = { __typename: 'FieldNotAvaila
 
 type ErrorFields_FolderNotEmptyError_Fragment = { __typename: 'FolderNotEmptyError', message: string };
 
+type ErrorFields_HostKeyAlreadyPinnedError_Fragment = { __typename: 'HostKeyAlreadyPinnedError', message: string };
+
 type ErrorFields_ImportProblemsError_Fragment = { __typename: 'ImportProblemsError', message: string };
 
 type ErrorFields_InvalidCredentialsError_Fragment = { __typename: 'InvalidCredentialsError', message: string };
@@ -1784,6 +1967,10 @@ type ErrorFields_LastAdminError_Fragment = { __typename: 'LastAdminError', messa
 
 type ErrorFields_MfaRequired_Fragment = { __typename: 'MfaRequired', message: string };
 
+type ErrorFields_NotASessionRequestError_Fragment = { __typename: 'NotASessionRequestError', message: string };
+
+type ErrorFields_NotAnAccountError_Fragment = { __typename: 'NotAnAccountError', message: string };
+
 type ErrorFields_NotApproverError_Fragment = { __typename: 'NotApproverError', message: string };
 
 type ErrorFields_PasswordSignInDisabledError_Fragment = { __typename: 'PasswordSignInDisabledError', message: string };
@@ -1791,6 +1978,8 @@ type ErrorFields_PasswordSignInDisabledError_Fragment = { __typename: 'PasswordS
 type ErrorFields_PolicyViolationError_Fragment = { __typename: 'PolicyViolationError', message: string };
 
 type ErrorFields_RateLimitedError_Fragment = { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string };
+
+type ErrorFields_RecordingUnavailableError_Fragment = { __typename: 'RecordingUnavailableError', message: string };
 
 type ErrorFields_SecretUnavailableError_Fragment = { __typename: 'SecretUnavailableError', message: string };
 
@@ -1805,6 +1994,8 @@ export type ErrorFieldsFragment =
   | ErrorFields_AccessRequestRequiredError_Fragment
   | ErrorFields_AlreadyDecidedError_Fragment
   | ErrorFields_AlreadyExistsError_Fragment
+  | ErrorFields_AssetNotReadyError_Fragment
+  | ErrorFields_AssetUnreachableError_Fragment
   | ErrorFields_BootstrapClosedError_Fragment
   | ErrorFields_BootstrapNotAllowedError_Fragment
   | ErrorFields_CategoryInUseError_Fragment
@@ -1814,6 +2005,7 @@ export type ErrorFieldsFragment =
   | ErrorFields_CredentialNotAvailableError_Fragment
   | ErrorFields_FieldNotAvailableError_Fragment
   | ErrorFields_FolderNotEmptyError_Fragment
+  | ErrorFields_HostKeyAlreadyPinnedError_Fragment
   | ErrorFields_ImportProblemsError_Fragment
   | ErrorFields_InvalidCredentialsError_Fragment
   | ErrorFields_InvalidRequestStateError_Fragment
@@ -1822,10 +2014,13 @@ export type ErrorFieldsFragment =
   | ErrorFields_InvitationInvalidError_Fragment
   | ErrorFields_LastAdminError_Fragment
   | ErrorFields_MfaRequired_Fragment
+  | ErrorFields_NotASessionRequestError_Fragment
+  | ErrorFields_NotAnAccountError_Fragment
   | ErrorFields_NotApproverError_Fragment
   | ErrorFields_PasswordSignInDisabledError_Fragment
   | ErrorFields_PolicyViolationError_Fragment
   | ErrorFields_RateLimitedError_Fragment
+  | ErrorFields_RecordingUnavailableError_Fragment
   | ErrorFields_SecretUnavailableError_Fragment
   | ErrorFields_SelfApprovalError_Fragment
   | ErrorFields_StepUpRequiredError_Fragment
@@ -1941,7 +2136,9 @@ export type CredentialQueryVariables = Exact<{
 export type CredentialQuery = { node:
     | { __typename: 'AccessPolicy', id: string }
     | { __typename: 'AccessRequest', id: string }
+    | { __typename: 'AccessSession', id: string }
     | { __typename: 'ApiKey', id: string }
+    | { __typename: 'Asset', id: string }
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'Category', id: string }
     | { __typename: 'Credential', notes: string | null, resourceType: string | null, resourceId: string | null, publicKeyFingerprint: string | null, createdAt: string, viewerCanSeeAccessRecords: boolean, id: string, name: string, kind: CredentialKind, username: string | null, url: string | null, restricted: boolean, hasOtp: boolean, passwordStrength: number | null, passwordUpdatedAt: string, currentVersion: number, archivedAt: string | null, lastAccessedAt: string | null, updatedAt: string, viewerCanReveal: boolean, createdBy: { id: string, name: string } | null, updatedBy: { id: string, name: string } | null, organization: { id: string, name: string }, autofillSelectors: Array<{ field: string, selector: string }>, versions: Array<{ version: number, changedAt: string, reason: string | null, changedBy: { id: string, name: string } | null }>, apiKeys: Array<{ id: string, clientIdentifier: string, secretIdentifier: string | null }>, requestablePolicies: Array<{ id: string, name: string }>, category: { id: string, name: string } | null, folder: { id: string, name: string, path: Array<string> } | null }
@@ -2077,7 +2274,9 @@ export type CredentialAccessRecordsQueryVariables = Exact<{
 export type CredentialAccessRecordsQuery = { node:
     | { __typename: 'AccessPolicy', id: string }
     | { __typename: 'AccessRequest', id: string }
+    | { __typename: 'AccessSession', id: string }
     | { __typename: 'ApiKey', id: string }
+    | { __typename: 'Asset', id: string }
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'Category', id: string }
     | { __typename: 'Credential', id: string, accessRecords: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, at: string, credentialName: string, field: string, version: number, surface: AccessSurface, purpose: string | null, clientAddress: string | null, userAgent: string | null } }> } }
@@ -2110,6 +2309,8 @@ export type RotateCredentialsMutation = { rotateCredentials:
           | { __typename: 'AccessRequestRequiredError', message: string }
           | { __typename: 'AlreadyDecidedError', message: string }
           | { __typename: 'AlreadyExistsError', message: string }
+          | { __typename: 'AssetNotReadyError', message: string }
+          | { __typename: 'AssetUnreachableError', message: string }
           | { __typename: 'BootstrapClosedError', message: string }
           | { __typename: 'BootstrapNotAllowedError', message: string }
           | { __typename: 'CategoryInUseError', message: string }
@@ -2119,6 +2320,7 @@ export type RotateCredentialsMutation = { rotateCredentials:
           | { __typename: 'CredentialNotAvailableError', message: string }
           | { __typename: 'FieldNotAvailableError', message: string }
           | { __typename: 'FolderNotEmptyError', message: string }
+          | { __typename: 'HostKeyAlreadyPinnedError', message: string }
           | { __typename: 'ImportProblemsError', message: string }
           | { __typename: 'InvalidCredentialsError', message: string }
           | { __typename: 'InvalidRequestStateError', message: string }
@@ -2127,10 +2329,13 @@ export type RotateCredentialsMutation = { rotateCredentials:
           | { __typename: 'InvitationInvalidError', message: string }
           | { __typename: 'LastAdminError', message: string }
           | { __typename: 'MfaRequired', message: string }
+          | { __typename: 'NotASessionRequestError', message: string }
+          | { __typename: 'NotAnAccountError', message: string }
           | { __typename: 'NotApproverError', message: string }
           | { __typename: 'PasswordSignInDisabledError', message: string }
           | { __typename: 'PolicyViolationError', message: string }
           | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
+          | { __typename: 'RecordingUnavailableError', message: string }
           | { __typename: 'SecretUnavailableError', message: string }
           | { __typename: 'SelfApprovalError', message: string }
           | { __typename: 'StepUpRequiredError', maxAgeSeconds: number, message: string }
@@ -2157,7 +2362,9 @@ export type FolderQueryVariables = Exact<{
 export type FolderQuery = { node:
     | { __typename: 'AccessPolicy', id: string }
     | { __typename: 'AccessRequest', id: string }
+    | { __typename: 'AccessSession', id: string }
     | { __typename: 'ApiKey', id: string }
+    | { __typename: 'Asset', id: string }
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'Category', id: string }
     | { __typename: 'Credential', id: string }
@@ -2457,7 +2664,9 @@ export type NodeQueryVariables = Exact<{
 export type NodeQuery = { node:
     | { __typename: 'AccessPolicy', id: string }
     | { __typename: 'AccessRequest', id: string }
+    | { __typename: 'AccessSession', id: string }
     | { __typename: 'ApiKey', id: string }
+    | { __typename: 'Asset', id: string }
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'Category', id: string }
     | { __typename: 'Credential', id: string }
@@ -2519,6 +2728,57 @@ export type StartPasskeyAuthenticationMutation = { startPasskeyAuthentication:
     | { __typename: 'PasskeyOptionsPayload', options: unknown }
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
+
+export type StartSessionMutationVariables = Exact<{
+  input: StartSessionInput;
+}>;
+
+
+export type StartSessionMutation = { startSession:
+    | { __typename: 'AssetNotReadyError', message: string }
+    | { __typename: 'InvalidRequestStateError', state: AccessRequestState, message: string }
+    | { __typename: 'NotASessionRequestError', message: string }
+    | { __typename: 'StartSessionPayload', token: string, expiresAt: string, session: { id: string, state: string, tokenExpiresAt: string } }
+   };
+
+export type TerminateSessionMutationVariables = Exact<{
+  input: TerminateSessionInput;
+}>;
+
+
+export type TerminateSessionMutation = { terminateSession:
+    | { __typename: 'InvalidRequestStateError', message: string }
+    | { __typename: 'TerminateSessionPayload', session: { id: string, state: string, endReason: string | null } }
+   };
+
+export type SessionRecordingQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type SessionRecordingQuery = { sessionRecording:
+    | { __typename: 'RecordingUnavailableError', message: string }
+    | { __typename: 'SessionRecording', asciicast: string, sha256: string, session: { id: string, state: string, endReason: string | null, startedAt: string | null, endedAt: string | null, recordingSha256: string | null, recordingBytes: number } }
+   };
+
+export type AccessRequestSessionsQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AccessRequestSessionsQuery = { node:
+    | { id: string, type: AccessRequestType, sessions: Array<{ id: string, state: string, startedAt: string | null, endedAt: string | null, endReason: string | null, clientAddress: string | null, recordingSha256: string | null, recordingBytes: number }> }
+    | Record<PropertyKey, never>
+   | null };
+
+export type OrganizationSessionsQueryVariables = Exact<{
+  id: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type OrganizationSessionsQuery = { organization: { id: string, accessSessions: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, state: string, startedAt: string | null, endedAt: string | null, endReason: string | null, recordingSha256: string | null, request: { id: string } } }> } } | null };
 
 export type SsoEnabledQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -2650,6 +2910,7 @@ export const AccessRequestFieldsFragmentDoc = {"kind":"Document","definitions":[
 export const ErrorFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<ErrorFieldsFragment, unknown>;
 export const AccessRequestErrorFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AccessRequestErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"InvalidRequestStateError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"state"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"PolicyViolationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rule"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<AccessRequestErrorFieldsFragment, unknown>;
 export const AccessRequestBulkFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AccessRequestBulkFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AccessRequestBulkItem"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"accessRequest"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"needsReview"}}]}},{"kind":"Field","name":{"kind":"Name","value":"error"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"AccessRequestErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AccessRequestErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"InvalidRequestStateError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"state"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"PolicyViolationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rule"}}]}}]}}]} as unknown as DocumentNode<AccessRequestBulkFieldsFragment, unknown>;
+export const AssetFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AssetFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Asset"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"protocol"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyFingerprint"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyPinnedAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"folder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<AssetFieldsFragment, unknown>;
 export const CredentialSummaryFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CredentialSummaryFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Credential"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"restricted"}},{"kind":"Field","name":{"kind":"Name","value":"hasOtp"}},{"kind":"Field","name":{"kind":"Name","value":"passwordStrength"}},{"kind":"Field","name":{"kind":"Name","value":"passwordUpdatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}},{"kind":"Field","name":{"kind":"Name","value":"archivedAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastAccessedAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"viewerCanReveal"}},{"kind":"Field","name":{"kind":"Name","value":"category"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"folder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"path"}}]}}]}}]} as unknown as DocumentNode<CredentialSummaryFieldsFragment, unknown>;
 export const FolderFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FolderFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Folder"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"credentialCount"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"parent"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<FolderFieldsFragment, unknown>;
 export const ImportReportFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ImportReportFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ImportCredentialsPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dryRun"}},{"kind":"Field","name":{"kind":"Name","value":"committed"}},{"kind":"Field","name":{"kind":"Name","value":"fileSha256"}},{"kind":"Field","name":{"kind":"Name","value":"rows"}},{"kind":"Field","name":{"kind":"Name","value":"created"}},{"kind":"Field","name":{"kind":"Name","value":"updated"}},{"kind":"Field","name":{"kind":"Name","value":"unchanged"}},{"kind":"Field","name":{"kind":"Name","value":"skipped"}},{"kind":"Field","name":{"kind":"Name","value":"foldersCreated"}},{"kind":"Field","name":{"kind":"Name","value":"items"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"row"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"credentialId"}}]}}]}}]} as unknown as DocumentNode<ImportReportFieldsFragment, unknown>;
@@ -2680,6 +2941,11 @@ export const ReviewAccessRequestsDocument = {"kind":"Document","definitions":[{"
 export const OrganizationApiKeysDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"OrganizationApiKeys"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"organization"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"apiKeys"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"prefix"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastUsedAt"}},{"kind":"Field","name":{"kind":"Name","value":"revokedAt"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<OrganizationApiKeysQuery, OrganizationApiKeysQueryVariables>;
 export const CreateApiKeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateApiKey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateApiKeyInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createApiKey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CreateApiKeyPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"apiKey"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"prefix"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<CreateApiKeyMutation, CreateApiKeyMutationVariables>;
 export const RevokeApiKeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RevokeApiKey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RevokeApiKeyInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"revokeApiKey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"apiKey"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"revokedAt"}}]}}]}}]}}]} as unknown as DocumentNode<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
+export const OrganizationAssetsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"OrganizationAssets"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"organization"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"assets"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"AssetFields"}},{"kind":"Field","name":{"kind":"Name","value":"accounts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"username"}}]}}]}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AssetFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Asset"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"protocol"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyFingerprint"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyPinnedAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"folder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<OrganizationAssetsQuery, OrganizationAssetsQueryVariables>;
+export const CreateAssetDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateAsset"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateAssetInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createAsset"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CreateAssetPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"asset"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"AssetFields"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AlreadyExistsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AssetFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Asset"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"protocol"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyFingerprint"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyPinnedAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"folder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<CreateAssetMutation, CreateAssetMutationVariables>;
+export const UpdateAssetDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdateAsset"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateAssetInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateAsset"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateAssetPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"asset"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"AssetFields"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AssetFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Asset"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"protocol"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyFingerprint"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyPinnedAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"folder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<UpdateAssetMutation, UpdateAssetMutationVariables>;
+export const PinAssetHostKeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"PinAssetHostKey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"PinAssetHostKeyInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pinAssetHostKey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"PinAssetHostKeyPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"asset"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"AssetFields"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"HostKeyAlreadyPinnedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pinned"}},{"kind":"Field","name":{"kind":"Name","value":"presented"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AssetFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Asset"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"protocol"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyFingerprint"}},{"kind":"Field","name":{"kind":"Name","value":"hostKeyPinnedAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"folder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<PinAssetHostKeyMutation, PinAssetHostKeyMutationVariables>;
+export const SetCredentialAssetDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SetCredentialAsset"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SetCredentialAssetInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"setCredentialAsset"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"SetCredentialAssetPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"credential"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"asset"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<SetCredentialAssetMutation, SetCredentialAssetMutationVariables>;
 export const AuditEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"AuditEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AuditEventFilter"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"auditEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"actorId"}},{"kind":"Field","name":{"kind":"Name","value":"actor"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"actorApiKey"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"targetType"}},{"kind":"Field","name":{"kind":"Name","value":"targetId"}},{"kind":"Field","name":{"kind":"Name","value":"data"}},{"kind":"Field","name":{"kind":"Name","value":"prevHash"}},{"kind":"Field","name":{"kind":"Name","value":"hash"}}]}}]}}]}}]}}]} as unknown as DocumentNode<AuditEventsQuery, AuditEventsQueryVariables>;
 export const VerifyAuditLogDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"VerifyAuditLog"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"organizationId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"expectedHead"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"AuditHeadInput"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"verifyAuditLog"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"organizationId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"organizationId"}}},{"kind":"Argument","name":{"kind":"Name","value":"expectedHead"},"value":{"kind":"Variable","name":{"kind":"Name","value":"expectedHead"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ok"}},{"kind":"Field","name":{"kind":"Name","value":"checkedCount"}},{"kind":"Field","name":{"kind":"Name","value":"headSeq"}},{"kind":"Field","name":{"kind":"Name","value":"headHash"}},{"kind":"Field","name":{"kind":"Name","value":"problem"}},{"kind":"Field","name":{"kind":"Name","value":"firstBadSeq"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}}]}}]}}]} as unknown as DocumentNode<VerifyAuditLogQuery, VerifyAuditLogQueryVariables>;
 export const ExportAuditLogDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ExportAuditLog"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ExportAuditLogInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"exportAuditLog"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"headSeq"}},{"kind":"Field","name":{"kind":"Name","value":"headHash"}},{"kind":"Field","name":{"kind":"Name","value":"jsonLines"}}]}}]}}]} as unknown as DocumentNode<ExportAuditLogMutation, ExportAuditLogMutationVariables>;
@@ -2747,6 +3013,11 @@ export const FinishPasskeyRegistrationDocument = {"kind":"Document","definitions
 export const RenamePasskeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RenamePasskey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RenamePasskeyInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"renamePasskey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RenamePasskeyPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"factor"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<RenamePasskeyMutation, RenamePasskeyMutationVariables>;
 export const RemovePasskeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RemovePasskey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RemovePasskeyInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"removePasskey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RemovePasskeyPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ok"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<RemovePasskeyMutation, RemovePasskeyMutationVariables>;
 export const StartPasskeyAuthenticationDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StartPasskeyAuthentication"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"StartPasskeyAuthenticationInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"startPasskeyAuthentication"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"PasskeyOptionsPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"options"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<StartPasskeyAuthenticationMutation, StartPasskeyAuthenticationMutationVariables>;
+export const StartSessionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StartSession"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"StartSessionInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"startSession"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StartSessionPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"token"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"session"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"tokenExpiresAt"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"InvalidRequestStateError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"state"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<StartSessionMutation, StartSessionMutationVariables>;
+export const TerminateSessionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"TerminateSession"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"TerminateSessionInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"terminateSession"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TerminateSessionPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"session"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"endReason"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<TerminateSessionMutation, TerminateSessionMutationVariables>;
+export const SessionRecordingDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SessionRecording"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sessionRecording"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"SessionRecording"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"asciicast"}},{"kind":"Field","name":{"kind":"Name","value":"sha256"}},{"kind":"Field","name":{"kind":"Name","value":"session"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"endReason"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}},{"kind":"Field","name":{"kind":"Name","value":"recordingSha256"}},{"kind":"Field","name":{"kind":"Name","value":"recordingBytes"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<SessionRecordingQuery, SessionRecordingQueryVariables>;
+export const AccessRequestSessionsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"AccessRequestSessions"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AccessRequest"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"sessions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endReason"}},{"kind":"Field","name":{"kind":"Name","value":"clientAddress"}},{"kind":"Field","name":{"kind":"Name","value":"recordingSha256"}},{"kind":"Field","name":{"kind":"Name","value":"recordingBytes"}}]}}]}}]}}]}}]} as unknown as DocumentNode<AccessRequestSessionsQuery, AccessRequestSessionsQueryVariables>;
+export const OrganizationSessionsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"OrganizationSessions"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"organization"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"accessSessions"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endReason"}},{"kind":"Field","name":{"kind":"Name","value":"recordingSha256"}},{"kind":"Field","name":{"kind":"Name","value":"request"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<OrganizationSessionsQuery, OrganizationSessionsQueryVariables>;
 export const SsoEnabledDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SsoEnabled"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ssoEnabled"}}]}}]} as unknown as DocumentNode<SsoEnabledQuery, SsoEnabledQueryVariables>;
 export const CompleteSsoSignInDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CompleteSsoSignIn"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CompleteSsoSignInInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"completeSsoSignIn"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"SignInPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"token"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"MfaRequired"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"challengeId"}},{"kind":"Field","name":{"kind":"Name","value":"methods"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StepUpRequiredError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"maxAgeSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ConflictError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryable"}}]}}]}}]} as unknown as DocumentNode<CompleteSsoSignInMutation, CompleteSsoSignInMutationVariables>;
 export const PasswordAccessedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"PasswordAccessed"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"PasswordAccessFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"passwordAccessed"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"accessRecord"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"surface"}},{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"purpose"}},{"kind":"Field","name":{"kind":"Name","value":"clientAddress"}},{"kind":"Field","name":{"kind":"Name","value":"userAgent"}},{"kind":"Field","name":{"kind":"Name","value":"credentialName"}}]}},{"kind":"Field","name":{"kind":"Name","value":"credential"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"restricted"}},{"kind":"Field","name":{"kind":"Name","value":"category"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"actor"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]} as unknown as DocumentNode<PasswordAccessedSubscription, PasswordAccessedSubscriptionVariables>;

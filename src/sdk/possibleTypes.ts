@@ -83,6 +83,11 @@
       "CreateApiKeyPayload",
       "ValidationError"
     ],
+    "CreateAssetResult": [
+      "AlreadyExistsError",
+      "CreateAssetPayload",
+      "ValidationError"
+    ],
     "CreateCategoryResult": [
       "AlreadyExistsError",
       "CreateCategoryPayload",
@@ -143,6 +148,8 @@
       "AccessRequestRequiredError",
       "AlreadyDecidedError",
       "AlreadyExistsError",
+      "AssetNotReadyError",
+      "AssetUnreachableError",
       "BootstrapClosedError",
       "BootstrapNotAllowedError",
       "CategoryInUseError",
@@ -152,6 +159,7 @@
       "CredentialNotAvailableError",
       "FieldNotAvailableError",
       "FolderNotEmptyError",
+      "HostKeyAlreadyPinnedError",
       "ImportProblemsError",
       "InvalidCredentialsError",
       "InvalidRequestStateError",
@@ -160,10 +168,13 @@
       "InvitationInvalidError",
       "LastAdminError",
       "MfaRequired",
+      "NotAnAccountError",
       "NotApproverError",
+      "NotASessionRequestError",
       "PasswordSignInDisabledError",
       "PolicyViolationError",
       "RateLimitedError",
+      "RecordingUnavailableError",
       "SecretUnavailableError",
       "SelfApprovalError",
       "StepUpRequiredError",
@@ -197,7 +208,9 @@
     "Node": [
       "AccessPolicy",
       "AccessRequest",
+      "AccessSession",
       "ApiKey",
+      "Asset",
       "AuditEvent",
       "Category",
       "Credential",
@@ -207,6 +220,12 @@
       "Organization",
       "User",
       "Workflow"
+    ],
+    "PinAssetHostKeyResult": [
+      "AssetUnreachableError",
+      "HostKeyAlreadyPinnedError",
+      "PinAssetHostKeyPayload",
+      "ValidationError"
     ],
     "RecordCredentialAccessResult": [
       "AccessRequestRequiredError",
@@ -313,6 +332,14 @@
       "RotateCredentialsPayload",
       "ValidationError"
     ],
+    "SessionRecordingResult": [
+      "RecordingUnavailableError",
+      "SessionRecording"
+    ],
+    "SetCredentialAssetResult": [
+      "NotAnAccountError",
+      "SetCredentialAssetPayload"
+    ],
     "SignInResult": [
       "InvalidCredentialsError",
       "MfaRequired",
@@ -331,11 +358,21 @@
       "StepUpRequiredError",
       "ValidationError"
     ],
+    "StartSessionResult": [
+      "AssetNotReadyError",
+      "InvalidRequestStateError",
+      "NotASessionRequestError",
+      "StartSessionPayload"
+    ],
     "StepUpResult": [
       "InvalidSecondFactorError",
       "RateLimitedError",
       "StepUpPayload",
       "ValidationError"
+    ],
+    "TerminateSessionResult": [
+      "InvalidRequestStateError",
+      "TerminateSessionPayload"
     ],
     "TestWorkflowActionResult": [
       "TestWorkflowActionPayload",
@@ -343,6 +380,11 @@
     ],
     "UpdateAccessPolicyResult": [
       "UpdateAccessPolicyPayload",
+      "ValidationError"
+    ],
+    "UpdateAssetResult": [
+      "AlreadyExistsError",
+      "UpdateAssetPayload",
       "ValidationError"
     ],
     "UpdateCredentialResult": [
@@ -448,6 +490,11 @@
       "CreateApiKeyPayload",
       "ValidationError"
     ],
+    "CreateAssetResult": [
+      "AlreadyExistsError",
+      "CreateAssetPayload",
+      "ValidationError"
+    ],
     "CreateCategoryResult": [
       "AlreadyExistsError",
       "CreateCategoryPayload",
@@ -508,6 +555,8 @@
       "AccessRequestRequiredError",
       "AlreadyDecidedError",
       "AlreadyExistsError",
+      "AssetNotReadyError",
+      "AssetUnreachableError",
       "BootstrapClosedError",
       "BootstrapNotAllowedError",
       "CategoryInUseError",
@@ -517,6 +566,7 @@
       "CredentialNotAvailableError",
       "FieldNotAvailableError",
       "FolderNotEmptyError",
+      "HostKeyAlreadyPinnedError",
       "ImportProblemsError",
       "InvalidCredentialsError",
       "InvalidRequestStateError",
@@ -525,10 +575,13 @@
       "InvitationInvalidError",
       "LastAdminError",
       "MfaRequired",
+      "NotAnAccountError",
       "NotApproverError",
+      "NotASessionRequestError",
       "PasswordSignInDisabledError",
       "PolicyViolationError",
       "RateLimitedError",
+      "RecordingUnavailableError",
       "SecretUnavailableError",
       "SelfApprovalError",
       "StepUpRequiredError",
@@ -562,7 +615,9 @@
     "Node": [
       "AccessPolicy",
       "AccessRequest",
+      "AccessSession",
       "ApiKey",
+      "Asset",
       "AuditEvent",
       "Category",
       "Credential",
@@ -572,6 +627,12 @@
       "Organization",
       "User",
       "Workflow"
+    ],
+    "PinAssetHostKeyResult": [
+      "AssetUnreachableError",
+      "HostKeyAlreadyPinnedError",
+      "PinAssetHostKeyPayload",
+      "ValidationError"
     ],
     "RecordCredentialAccessResult": [
       "AccessRequestRequiredError",
@@ -678,6 +739,14 @@
       "RotateCredentialsPayload",
       "ValidationError"
     ],
+    "SessionRecordingResult": [
+      "RecordingUnavailableError",
+      "SessionRecording"
+    ],
+    "SetCredentialAssetResult": [
+      "NotAnAccountError",
+      "SetCredentialAssetPayload"
+    ],
     "SignInResult": [
       "InvalidCredentialsError",
       "MfaRequired",
@@ -696,11 +765,21 @@
       "StepUpRequiredError",
       "ValidationError"
     ],
+    "StartSessionResult": [
+      "AssetNotReadyError",
+      "InvalidRequestStateError",
+      "NotASessionRequestError",
+      "StartSessionPayload"
+    ],
     "StepUpResult": [
       "InvalidSecondFactorError",
       "RateLimitedError",
       "StepUpPayload",
       "ValidationError"
+    ],
+    "TerminateSessionResult": [
+      "InvalidRequestStateError",
+      "TerminateSessionPayload"
     ],
     "TestWorkflowActionResult": [
       "TestWorkflowActionPayload",
@@ -708,6 +787,11 @@
     ],
     "UpdateAccessPolicyResult": [
       "UpdateAccessPolicyPayload",
+      "ValidationError"
+    ],
+    "UpdateAssetResult": [
+      "AlreadyExistsError",
+      "UpdateAssetPayload",
       "ValidationError"
     ],
     "UpdateCredentialResult": [

@@ -134,6 +134,10 @@ const EXPECTED: Record<Action, string> = {
   'accessRecord:read': '..xx.x...xx.x',
   'exposure:read': '..xx.x.......',
   'accessEvent:read': '..xx.x...xx.x',
+  'asset:read': '..xxxx...xxxx',
+  'asset:manage': '..x..........',
+  'accessSession:readRecording': '..x..x.......',
+  'accessSession:start': '..xxx........',
   'audit:read': '..x..x...x..x',
 };
 
@@ -194,7 +198,7 @@ describe('Policy.readable', () => {
   });
   it('has a rule for every model with a node id, and caches the filter per policy object', () => {
     expect(READABLE_MODELS.sort()).toEqual(
-      ['AccessPolicy', 'AccessRequest', 'ApiKey', 'AuditEvent', 'Category', 'Credential', 'Folder', 'Invitation', 'Membership', 'Organization', 'User', 'Workflow'],
+      ['AccessPolicy', 'AccessRequest', 'AccessSession', 'ApiKey', 'Asset', 'AuditEvent', 'Category', 'Credential', 'Folder', 'Invitation', 'Membership', 'Organization', 'User', 'Workflow'],
     );
     expect(member.readable('User')).toBe(member.readable('User'));
   });

@@ -77,6 +77,8 @@ const TO_ONE_REASONS: Record<string, string> = {
   createdBy: 'authorship of a readable row (a credential, an API key), kept after the author leaves',
   updatedBy: 'authorship of a readable row, kept after the author leaves',
   user: 'the member of a readable membership',
+  asset: 'the asset a credential is an account of: same organization, and assets are readable wherever credentials are (asset:read has every role)',
+  request: 'the access request a session was opened under: the session is readable only through that request (readable AccessSession)',
 };
 
 describe('row visibility goes through policy.readable', () => {

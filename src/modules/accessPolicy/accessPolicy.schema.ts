@@ -18,6 +18,7 @@ import {
   RELEASABLE_FIELDS,
   updateAccessPolicy,
   type AccessPolicyInput,
+  type AccessRequestType,
   type ParsedPolicy,
 } from './accessPolicy.service.ts';
 import { isIn } from '../accessRequest/accessRequest.state.ts';
@@ -47,6 +48,7 @@ const PolicyRuleEnum = builder.enumType('PolicyRule', {
     WINDOW_CHANGE_NOT_ALLOWED: { description: 'Approvers may not change the window under this policy.' },
     START_IN_PAST: { description: 'The window would start in the past.' },
     CREDENTIAL_ARCHIVED: { description: 'The credential is archived.' },
+    NOT_AN_ASSET_ACCOUNT: { description: 'A session needs a PASSWORD or SSH_KEY credential with a username that is an account of an asset.' },
   } as const satisfies Record<(typeof POLICY_RULES)[number], unknown>,
 });
 
@@ -101,6 +103,14 @@ const ScopeRef = builder.objectRef<ParsedPolicy['scope'] & { organizationId: str
   }),
 });
 
+export const AccessRequestTypeEnum = builder.enumType('AccessRequestType', {
+  description: 'What an access request grants.',
+  values: {
+    FIELD_RELEASE: { description: 'revealCredential releases the request’s fields during its window.' },
+    SESSION: { description: 'An SSH session to the credential’s asset through vaultgate’s recording proxy (startSession); the secret is never released.' },
+  } as const,
+});
+
 export const AccessPolicyNode = builder.prismaNode('AccessPolicy', {
   description:
     'Who may request which restricted credentials, who approves in which steps, whether a review follows, and the rules every request must meet.',
@@ -130,6 +140,7 @@ export const AccessPolicyNode = builder.prismaNode('AccessPolicy', {
     approversMayChangeWindow: t.exposeBoolean('approversMayChangeWindow', { description: 'Whether approvers may move or shorten/lengthen the window (within the maximum).' }),
     rotateOnCheckIn: t.exposeBoolean('rotateOnCheckIn', { description: 'Whether a PASSWORD credential gets a new generated password when a request ends.' }),
     releasableFields: t.field({ type: [ReleasableFieldEnum], description: 'Fields requests may release.', resolve: (p) => parsePolicy(p).releasableFields }),
+    requestType: t.field({ type: AccessRequestTypeEnum, description: 'What its requests grant: released fields, or a recorded SSH session.', resolve: (p) => p.requestType as AccessRequestType }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When its rules last changed.' }),
     organization: t.relation('organization', { description: 'The organization it belongs to.' }),
@@ -198,7 +209,8 @@ const policyFields = (t: PothosSchemaTypes.InputFieldBuilder<BuilderTypes, 'Inpu
   pendingTimeoutMinutes: t.int({ description: 'How long a request may wait for approval (default 1440).' }),
   approversMayChangeWindow: t.boolean({ description: 'Approvers may change the window (default false).' }),
   rotateOnCheckIn: t.boolean({ description: 'Generate a new password when a request ends (default false).' }),
-  releasableFields: t.field({ type: [ReleasableFieldEnum], description: 'Fields requests may release (default all).' }),
+  releasableFields: t.field({ type: [ReleasableFieldEnum], description: 'Fields requests may release (default all). Ignored by SESSION policies, which release none.' }),
+  requestType: t.field({ type: AccessRequestTypeEnum, description: 'What its requests grant (default FIELD_RELEASE).' }),
 });
 
 const CreateAccessPolicyInput = builder.inputType('CreateAccessPolicyInput', {

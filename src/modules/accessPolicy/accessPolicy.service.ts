@@ -30,6 +30,7 @@ export const POLICY_RULES = [
   'WINDOW_CHANGE_NOT_ALLOWED',
   'START_IN_PAST',
   'CREDENTIAL_ARCHIVED',
+  'NOT_AN_ASSET_ACCOUNT',
 ] as const;
 export type PolicyRule = (typeof POLICY_RULES)[number];
 
@@ -127,8 +128,9 @@ export async function policiesCovering(tx: TxClient, credential: Credential): Pr
  * The policy a request is made under. Rule (documented in README): the requester may name any covering policy
  * they are eligible for; without a name, the strictest covering policy they are eligible for applies.
  */
-export async function choosePolicy(tx: TxClient, credential: Credential, actor: Actor, policyId: string | null): Promise<ParsedPolicy> {
-  const covering = await policiesCovering(tx, credential);
+export async function choosePolicy(tx: TxClient, credential: Credential, actor: Actor, policyId: string | null, requestType: AccessRequestType = 'FIELD_RELEASE'): Promise<ParsedPolicy> {
+  // A field release and a session are different grants: only policies of the asked-for type apply.
+  const covering = (await policiesCovering(tx, credential)).filter((p) => p.requestType === requestType);
   if (covering.length === 0) throw new PolicyViolationError('NO_POLICY', 'No enabled access policy covers this credential; ask an administrator to add one.');
   const eligible = covering.filter((p) => isIn(p.requesters, actor));
   if (policyId) {
@@ -140,6 +142,10 @@ export async function choosePolicy(tx: TxClient, credential: Credential, actor: 
   if (eligible.length === 0) throw new PolicyViolationError('NOT_ELIGIBLE', 'No access policy lets you request this credential.');
   return eligible[0];
 }
+
+/** What a request grants: the release of fields (revealCredential), or an SSH session through the proxy (docs/sessions.md). */
+export const ACCESS_REQUEST_TYPES = ['FIELD_RELEASE', 'SESSION'] as const;
+export type AccessRequestType = (typeof ACCESS_REQUEST_TYPES)[number];
 
 // --- management ---
 
@@ -186,6 +192,7 @@ const policyInput = z
     approversMayChangeWindow: z.boolean().default(false),
     rotateOnCheckIn: z.boolean().default(false),
     releasableFields: z.array(z.enum(RELEASABLE_FIELDS)).min(1).max(RELEASABLE_FIELDS.length).default(['PASSWORD', 'OTP_CODE', 'API_KEY_SECRET', 'SSH_PRIVATE_KEY', 'PASSPHRASE']),
+    requestType: z.enum(ACCESS_REQUEST_TYPES).default('FIELD_RELEASE'),
   })
   .superRefine((p, zc) => {
     if (p.defaultDurationMinutes > p.maxDurationMinutes) zc.addIssue({ code: 'custom', path: ['defaultDurationMinutes'], message: 'must not exceed maxDurationMinutes' });
@@ -252,6 +259,7 @@ function rowData(data: z.infer<typeof policyInput>, refs: Awaited<ReturnType<typ
     approversMayChangeWindow: data.approversMayChangeWindow,
     rotateOnCheckIn: data.rotateOnCheckIn,
     releasableFields: JSON.stringify([...new Set(data.releasableFields)]),
+    requestType: data.requestType,
   };
 }
 
@@ -266,6 +274,7 @@ const auditShape = (p: ParsedPolicy) => ({
   maxDurationMinutes: p.maxDurationMinutes,
   releasableFields: p.releasableFields,
   rotateOnCheckIn: p.rotateOnCheckIn,
+  requestType: p.requestType,
 });
 
 export async function createAccessPolicy(ctx: Context, input: AccessPolicyInput & { organizationId: string }) {

@@ -18,6 +18,7 @@ import {
   type ParsedPolicy,
   type PolicySnapshot,
   type ReleasableField,
+  type AccessRequestType,
 } from '../accessPolicy/accessPolicy.service.ts';
 import { appendAudit } from '../audit/audit.chain.ts';
 import { assertStepUp } from '../auth/mfa.service.ts';
@@ -294,6 +295,7 @@ function checkRules(
   policy: ParsedPolicy,
   credential: Credential,
   input: { reason: string | null; ticketNumber: string | null; durationMinutes: number; fields: ReleasableField[] | null },
+  requestType: AccessRequestType = 'FIELD_RELEASE',
 ): ReleasableField[] {
   if (policy.reasonRequired && !input.reason) throw new PolicyViolationError('REASON_REQUIRED', 'The policy requires a reason.');
   if (policy.ticketRequired && !input.ticketNumber) throw new PolicyViolationError('TICKET_REQUIRED', 'The policy requires a ticket number.');
@@ -302,6 +304,14 @@ function checkRules(
   }
   if (input.durationMinutes > policy.maxDurationMinutes) {
     throw new PolicyViolationError('DURATION_TOO_LONG', `The policy allows at most ${policy.maxDurationMinutes} minutes.`);
+  }
+  if (requestType === 'SESSION') {
+    // A session never releases the secret: the proxy uses it and nobody sees it.
+    if (input.fields) throw new PolicyViolationError('FIELD_NOT_RELEASABLE', 'A session request releases no field.');
+    if (!credential.assetId || !['PASSWORD', 'SSH_KEY'].includes(credential.kind) || !credential.username) {
+      throw new PolicyViolationError('NOT_AN_ASSET_ACCOUNT', 'Sessions need a credential that is an account of an asset.');
+    }
+    return [];
   }
   const possible = FIELDS_BY_KIND[credential.kind].filter((f) => policy.releasableFields.includes(f));
   if (!input.fields) {
@@ -316,6 +326,8 @@ function checkRules(
 type NewRequest = {
   credentialId: string;
   policyId?: string | null;
+  /** FIELD_RELEASE (default) or SESSION. */
+  type?: AccessRequestType | null;
   fields?: ReleasableField[] | null;
   reason?: string | null;
   ticketNumber?: string | null;
@@ -337,9 +349,10 @@ async function createRequest(ctx: Context, tx: TxClient, input: NewRequest, resu
   if (credential.archivedAt) throw new PolicyViolationError('CREDENTIAL_ARCHIVED', 'This credential is archived.');
   const data = parseInput(requestInput, { reason: input.reason?.trim() ? input.reason : null, ticketNumber: input.ticketNumber?.trim() ? input.ticketNumber : null, durationMinutes: input.durationMinutes, fields: input.fields });
   const policyId = input.policyId ? localId(input.policyId, 'AccessPolicy') : null;
-  const policy = await choosePolicy(tx, credential, actor, policyId);
+  const requestType = input.type ?? 'FIELD_RELEASE';
+  const policy = await choosePolicy(tx, credential, actor, policyId, requestType);
   const durationMinutes = data.durationMinutes ?? policy.defaultDurationMinutes;
-  const fields = checkRules(policy, credential, { reason: data.reason ?? null, ticketNumber: data.ticketNumber ?? null, durationMinutes, fields: data.fields ?? null });
+  const fields = checkRules(policy, credential, { reason: data.reason ?? null, ticketNumber: data.ticketNumber ?? null, durationMinutes, fields: data.fields ?? null }, requestType);
   const now = ctx.clock.now();
   const startsAt = input.startsAt ?? now;
   if (startsAt.getTime() < now.getTime() - 60_000) throw new PolicyViolationError('START_IN_PAST', 'The window cannot start in the past.');
@@ -356,6 +369,7 @@ async function createRequest(ctx: Context, tx: TxClient, input: NewRequest, resu
       policySnapshot: JSON.stringify(snapshotOf(policy)),
       requesterId: actor.userId,
       fields: JSON.stringify(fields),
+      requestType,
       reason: data.reason ?? null,
       ticketNumber: data.ticketNumber ?? null,
       state,
@@ -378,7 +392,7 @@ async function createRequest(ctx: Context, tx: TxClient, input: NewRequest, resu
     action: resubmittedFromId ? 'access_request.resubmit' : 'access_request.create',
     targetType: 'AccessRequest',
     targetId: r.id,
-    data: { credentialId: credential.id, policyId: policy.id, fields, state, startsAt: window.startsAt.toISOString(), endsAt: window.endsAt.toISOString(), ticketNumber: r.ticketNumber, resubmittedFromId },
+    data: { credentialId: credential.id, policyId: policy.id, requestType, fields, state, startsAt: window.startsAt.toISOString(), endsAt: window.endsAt.toISOString(), ticketNumber: r.ticketNumber, resubmittedFromId },
   });
   events.push(eventOf(r, resubmittedFromId ? 'RESUBMIT' : 'REQUEST', null, state, 0, now));
   return tx.accessRequest.findUniqueOrThrow({ where: { id: r.id }, include: { approvals: true } });
@@ -406,7 +420,8 @@ export async function resubmitAccessRequest(ctx: Context, input: { id: string; r
       tx,
       {
         credentialId: encodeGlobalID('Credential', old.credentialId),
-        fields: fieldsOfRow(old),
+        type: old.requestType as AccessRequestType,
+        fields: old.requestType === 'SESSION' ? null : fieldsOfRow(old),
         reason: input.reason ?? old.reason,
         ticketNumber: input.ticketNumber ?? old.ticketNumber,
         startsAt: input.startsAt ?? null,

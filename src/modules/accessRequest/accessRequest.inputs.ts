@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
-import { ReleasableFieldEnum } from '../accessPolicy/accessPolicy.schema.ts';
+import { AccessRequestTypeEnum, ReleasableFieldEnum } from '../accessPolicy/accessPolicy.schema.ts';
 import type { RequestState } from './accessRequest.state.ts';
 import { AccessRequestStateEnum } from './accessRequest.types.ts';
 
@@ -22,7 +22,8 @@ export const RequestAccessInput = builder.inputType('RequestAccessInput', {
   fields: (t) => ({
     credentialId: t.id({ required: true, description: 'Global id of the restricted credential.' }),
     policyId: t.id({ description: 'The policy to request under (default: the strictest covering policy the viewer may use).' }),
-    fields: t.field({ type: [ReleasableFieldEnum], description: 'Fields to release (default: every field of the credential the policy releases).' }),
+    type: t.field({ type: AccessRequestTypeEnum, description: 'What to ask for: released fields (default) or a recorded SSH session to the credential’s asset (only SESSION policies apply).' }),
+    fields: t.field({ type: [ReleasableFieldEnum], description: 'Fields to release (default: every field of the credential the policy releases). Not for SESSION requests.' }),
     reason: t.string({ description: 'Why (up to 2000 characters); the policy may require it.' }),
     ticketNumber: t.string({ description: 'The ticket it is for (up to 100 characters); the policy may require it and its form.' }),
     startsAt: t.field({ type: 'DateTime', description: 'When the window opens (default now).' }),

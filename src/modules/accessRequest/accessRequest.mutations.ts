@@ -32,6 +32,7 @@ builder.mutationFields((t) => ({
       requestAccess(ctx, {
         credentialId: String(input.credentialId),
         policyId: input.policyId == null ? null : String(input.policyId),
+        type: input.type,
         fields: input.fields as ReleasableField[] | null,
         reason: input.reason,
         ticketNumber: input.ticketNumber,

@@ -13,7 +13,7 @@ const ACTION_MAX_LENGTH = 200;
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
 
 /** Target types whose ids are shown as global ids, so clients can fetch the object with `node(id)`. */
-export const KNOWN_TARGET_TYPES: ReadonlySet<string> = new Set(['Credential', 'User', 'Membership', 'ApiKey', 'Organization', 'Invitation', 'AccessPolicy', 'AccessRequest', 'Category', 'Folder', 'Workflow']);
+export const KNOWN_TARGET_TYPES: ReadonlySet<string> = new Set(['Credential', 'User', 'Membership', 'ApiKey', 'Organization', 'Invitation', 'AccessPolicy', 'AccessRequest', 'Category', 'Folder', 'Workflow', 'Asset', 'AccessSession']);
 
 export type AuditEventFilter = {
   organizationId: string;

@@ -1,0 +1,107 @@
+// An SSH server on loopback standing in for a real asset: password authentication for one account, a shell that
+// echoes what it is sent (and answers `exit`), and an exec handler. Real protocol, random port.
+import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
+import ssh2, { type Connection } from 'ssh2';
+
+const { Server, utils } = ssh2;
+
+export type SshTarget = {
+  port: number;
+  /** The host key's fingerprint as OpenSSH prints it. */
+  fingerprint: string;
+  /** Sign-ins that succeeded, with the password each used (so tests can see what the proxy sent). */
+  logins: { username: string; password: string }[];
+  /** Window sizes the shell saw (pty, then each window-change). */
+  windows: { cols: number; rows: number }[];
+  /** Open connections right now. */
+  connections: Set<Connection>;
+  close(): Promise<void>;
+};
+
+export function hostKeyFingerprint(publicOpenSsh: string): string {
+  const blob = Buffer.from(publicOpenSsh.trim().split(/\s+/)[1], 'base64');
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+export async function startSshTarget(account: { username: string; password: string; publicKey?: string }): Promise<SshTarget> {
+  const allowedKey = account.publicKey ? utils.parseKey(account.publicKey) : null;
+  if (allowedKey instanceof Error) throw allowedKey;
+  const keys = utils.generateKeyPairSync('ed25519');
+  const logins: SshTarget['logins'] = [];
+  const windows: SshTarget['windows'] = [];
+  const connections = new Set<Connection>();
+  const server = new Server({ hostKeys: [keys.private] }, (client) => {
+    connections.add(client);
+    client.on('close', () => connections.delete(client));
+    client.on('error', () => undefined);
+    client.on('authentication', (ctx) => {
+      if (ctx.method === 'password' && ctx.username === account.username && ctx.password === account.password) {
+        logins.push({ username: ctx.username, password: ctx.password });
+        return ctx.accept();
+      }
+      if (ctx.method === 'publickey' && allowedKey && ctx.username === account.username && ctx.key.algo === allowedKey.type && ctx.key.data.equals(allowedKey.getPublicSSH())) {
+        // Without a signature the client only asks whether the key would do; with one, it must verify.
+        if (!ctx.signature) return ctx.accept();
+        if (ctx.blob && allowedKey.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true) {
+          logins.push({ username: ctx.username, password: '(public key)' });
+          return ctx.accept();
+        }
+      }
+      ctx.reject(allowedKey ? ['password', 'publickey'] : ['password']);
+    });
+    client.on('ready', () => {
+      client.on('session', (accept) => {
+        const session = accept();
+        session.on('pty', (acceptPty, _reject, info) => {
+          windows.push({ cols: info.cols, rows: info.rows });
+          acceptPty?.();
+        });
+        session.on('window-change', (acceptWc, _reject, info) => {
+          windows.push({ cols: info.cols, rows: info.rows });
+          acceptWc?.();
+        });
+        session.on('exec', (acceptExec, _reject, info) => {
+          const stream = acceptExec();
+          // `big`: about 200 KB of output, more than one recording chunk.
+          if (info.command === 'big') for (let i = 0; i < 2000; i++) stream.write(`${String(i).padStart(6, '0')} ${'é'.repeat(45)}\n`);
+          stream.write(`ran: ${info.command}\n`);
+          stream.stderr.write('on stderr\n');
+          stream.exit(0);
+          stream.end();
+        });
+        session.on('shell', (acceptShell) => {
+          const stream = acceptShell();
+          stream.write('target$ ');
+          let line = '';
+          stream.on('data', (d: Buffer) => {
+            for (const ch of d.toString('utf8')) {
+              if (ch === '\r' || ch === '\n') {
+                if (line === 'exit') {
+                  stream.write('\r\nbye\r\n');
+                  stream.exit(0);
+                  stream.end();
+                  return;
+                }
+                stream.write(`\r\necho: ${line}\r\ntarget$ `);
+                line = '';
+              } else line += ch;
+            }
+          });
+        });
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    port: (server.address() as AddressInfo).port,
+    fingerprint: hostKeyFingerprint(keys.public),
+    logins,
+    windows,
+    connections,
+    async close() {
+      for (const c of connections) c.end();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
