@@ -10,6 +10,8 @@ import { ImportFileError, rowPath } from './formats.ts';
 export const KDBX_MAX_MEMORY_KIB = 256 * 1024;
 export const KDBX_MAX_ITERATIONS = 100;
 export const KDBX_MAX_PARALLELISM = 16;
+/** AES-KDF (KeePass's own default) runs one AES block per round: bounded the same way. */
+export const KDBX_MAX_AES_ROUNDS = 10_000_000;
 
 class KdfLimitError extends Error {}
 
@@ -42,15 +44,39 @@ const text = (v: kdbxweb.KdbxEntryField | undefined): string | null => {
 };
 
 /**
+ * The header alone, before any key derivation: the version, and the cost the file asks for. Argon2's parameters are
+ * checked again where the hash is computed (installArgon2).
+ */
+function checkHeader(bytes: ArrayBuffer) {
+  let header: kdbxweb.KdbxHeader;
+  try {
+    header = kdbxweb.KdbxHeader.read(new kdbxweb.BinaryStream(bytes), new kdbxweb.KdbxContext({ kdbx: {} as kdbxweb.Kdbx }));
+  } catch {
+    throw new ImportFileError('not a KeePass (KDBX) file, or a damaged one');
+  }
+  if (header.versionMajor !== 4) throw new ImportFileError('only KDBX 4 files are imported; save the database in KDBX 4 format');
+  const uuid = header.kdfParameters?.get('$UUID');
+  const kdf = uuid instanceof ArrayBuffer ? Buffer.from(uuid).toString('base64') : null;
+  if (kdf === kdbxweb.Consts.KdfId.Aes) {
+    const rounds = header.kdfParameters?.get('R');
+    const n = rounds instanceof kdbxweb.Int64 ? rounds.value : typeof rounds === 'number' ? rounds : Infinity;
+    if (!(n <= KDBX_MAX_AES_ROUNDS)) throw new ImportFileError(`the file's key derivation asks for more than ${KDBX_MAX_AES_ROUNDS} AES rounds`);
+  } else if (kdf !== kdbxweb.Consts.KdfId.Argon2d && kdf !== kdbxweb.Consts.KdfId.Argon2id) {
+    throw new ImportFileError('the file uses an unknown key derivation');
+  }
+}
+
+/**
  * A KDBX 4 file opened with its master password: groups become folders (the root group and the recycle bin are
  * not folders; entries in the bin are skipped), the TOTP seed comes from the `otp` field (KeePassXC) or
  * `TOTP Seed`. The entry's UUID is its source id.
  */
 export async function keepassCandidates(file: Buffer, masterPassword: string, maxRows: number): Promise<Candidate[]> {
   installArgon2();
+  const bytes = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer;
+  checkHeader(bytes);
   let db: kdbxweb.Kdbx;
   try {
-    const bytes = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer;
     db = await kdbxweb.Kdbx.load(bytes, new kdbxweb.Credentials(kdbxweb.ProtectedValue.fromString(masterPassword)));
   } catch (error) {
     if (error instanceof KdfLimitError) {
@@ -60,7 +86,6 @@ export async function keepassCandidates(file: Buffer, masterPassword: string, ma
     if (code === kdbxweb.Consts.ErrorCodes.InvalidKey) throw new ImportFileError('the master password does not open this KeePass file');
     throw new ImportFileError('not a KeePass (KDBX) file, or a damaged one');
   }
-  if (db.header.versionMajor !== 4) throw new ImportFileError('only KDBX 4 files are imported; save the database in KDBX 4 format');
   const bin = db.meta.recycleBinEnabled ? db.meta.recycleBinUuid?.id : undefined;
   const out: Candidate[] = [];
   // Iterative walk: nesting depth is the file's to choose.
