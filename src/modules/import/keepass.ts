@@ -1,5 +1,10 @@
+import { createRequire } from 'node:module';
 import argon2 from 'argon2';
-import * as kdbxweb from 'kdbxweb';
+import type { Kdbx, KdbxEntryField, KdbxGroup, KdbxHeader } from 'kdbxweb';
+
+// kdbxweb is a CommonJS bundle whose named exports Node's ESM loader cannot see (`import * as` gives an empty
+// namespace under plain Node, while bundlers and vitest paper over it): required, it is the same everywhere.
+const kdbxweb = createRequire(import.meta.url)('kdbxweb') as typeof import('kdbxweb');
 import type { Candidate } from './formats.ts';
 import { ImportFileError, rowPath } from './formats.ts';
 
@@ -36,7 +41,7 @@ export function installArgon2() {
   });
 }
 
-const text = (v: kdbxweb.KdbxEntryField | undefined): string | null => {
+const text = (v: KdbxEntryField | undefined): string | null => {
   if (v === undefined) return null;
   const s = typeof v === 'string' ? v : v.getText();
   const t = s.trim();
@@ -48,9 +53,9 @@ const text = (v: kdbxweb.KdbxEntryField | undefined): string | null => {
  * checked again where the hash is computed (installArgon2).
  */
 function checkHeader(bytes: ArrayBuffer) {
-  let header: kdbxweb.KdbxHeader;
+  let header: KdbxHeader;
   try {
-    header = kdbxweb.KdbxHeader.read(new kdbxweb.BinaryStream(bytes), new kdbxweb.KdbxContext({ kdbx: {} as kdbxweb.Kdbx }));
+    header = kdbxweb.KdbxHeader.read(new kdbxweb.BinaryStream(bytes), new kdbxweb.KdbxContext({ kdbx: {} as Kdbx }));
   } catch {
     throw new ImportFileError('not a KeePass (KDBX) file, or a damaged one');
   }
@@ -75,7 +80,7 @@ export async function keepassCandidates(file: Buffer, masterPassword: string, ma
   installArgon2();
   const bytes = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer;
   checkHeader(bytes);
-  let db: kdbxweb.Kdbx;
+  let db: Kdbx;
   try {
     db = await kdbxweb.Kdbx.load(bytes, new kdbxweb.Credentials(kdbxweb.ProtectedValue.fromString(masterPassword)));
   } catch (error) {
@@ -89,7 +94,7 @@ export async function keepassCandidates(file: Buffer, masterPassword: string, ma
   const bin = db.meta.recycleBinEnabled ? db.meta.recycleBinUuid?.id : undefined;
   const out: Candidate[] = [];
   // Iterative walk: nesting depth is the file's to choose.
-  const stack: { group: kdbxweb.KdbxGroup; path: string[] }[] = db.groups.map((g) => ({ group: g, path: [] }));
+  const stack: { group: KdbxGroup; path: string[] }[] = db.groups.map((g) => ({ group: g, path: [] }));
   while (stack.length > 0) {
     const { group, path } = stack.pop()!;
     if (bin && group.uuid.id === bin) continue;
