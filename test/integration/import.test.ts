@@ -366,6 +366,19 @@ describe('npm run vaultgate -- import', () => {
       expect(again.code, again.stderr).toBe(0);
       expect(again.stdout).toMatch(/\n\s+25\s+0\s+0\s+25\s+0\s+0\s+0/);
 
+      // KeePass through the CLI: the master password from the environment, never argv.
+      installArgon2();
+      const kp = kdbxweb.Kdbx.create(new kdbxweb.Credentials(kdbxweb.ProtectedValue.fromString('cli-master')), 'T');
+      kp.header.kdfParameters!.set('M', kdbxweb.VarDictionary.ValueType.UInt64, kdbxweb.Int64.from(1024 * 1024));
+      const entry = kp.createEntry(kp.createGroup(kp.getDefaultGroup(), 'Vault'));
+      entry.fields.set('Title', 'KP entry');
+      entry.fields.set('Password', kdbxweb.ProtectedValue.fromString('kp-secret'));
+      const kdbxFile = join(dir, 'db.kdbx');
+      writeFileSync(kdbxFile, Buffer.from(await kp.save()));
+      const keepass = await runCli(['--format', 'keepass', '--org', orgId, '--as', org.admin.email, kdbxFile], '', { VAULTGATE_IMPORT_PASSWORD: 'cli-master' });
+      expect(keepass.code, keepass.stderr).toBe(0);
+      expect(await server.app.deps.db.credential.count({ where: { organizationId: orgId, importSource: 'keepass' } })).toBe(1);
+
       writeFileSync(file, 'name,password\nok,a\nbad,\n');
       const bad = await runCli(['--format', 'itglue', '--org', orgId, '--as', org.admin.email, file]);
       expect(bad.code).toBe(1);
