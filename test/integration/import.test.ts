@@ -264,6 +264,38 @@ describe('KeePass KDBX 4', () => {
     expect((await reveal(org.admin, creds[1].id)).value).toBe('web-pw');
     expect(await importAs(org.admin, org, { format: 'KEEPASS', content, encoding: 'BASE64', masterPassword: 'master-pw' })).toMatchObject({ created: 0, unchanged: 2 });
   });
+
+  it('refuses KDBX 3 and a key derivation beyond the limits before deriving anything; AES-KDF within them opens', async () => {
+    installArgon2();
+    const org = await createOrg(server, 'kplimits');
+    const make = async (setup: (db: kdbxweb.Kdbx) => void) => {
+      const db = kdbxweb.Kdbx.create(new kdbxweb.Credentials(kdbxweb.ProtectedValue.fromString('pw')), 'T');
+      setup(db);
+      const e = db.createEntry(db.getDefaultGroup());
+      e.fields.set('Title', 'Only');
+      e.fields.set('Password', kdbxweb.ProtectedValue.fromString('only-pw'));
+      return Buffer.from(await db.save());
+    };
+    const v3 = await make((db) => db.setVersion(3));
+    expect(await importAs(org.admin, org, { format: 'KEEPASS', content: v3.toString('base64'), encoding: 'BASE64', masterPassword: 'pw', dryRun: true })).toMatchObject({
+      fieldErrors: [{ message: 'only KDBX 4 files are imported; save the database in KDBX 4 format' }],
+    });
+    const aes = await make((db) => {
+      db.setKdf(kdbxweb.Consts.KdfId.Aes);
+      db.header.kdfParameters!.set('R', kdbxweb.VarDictionary.ValueType.UInt64, kdbxweb.Int64.from(1000));
+    });
+    expect(await importAs(org.admin, org, { format: 'KEEPASS', content: aes.toString('base64'), encoding: 'BASE64', masterPassword: 'pw', dryRun: true })).toMatchObject({ created: 1 });
+    // The same file claiming 2^40 rounds in its header (type UInt64, key "R", 8 bytes): refused at once.
+    const at = aes.indexOf(Buffer.from([0x05, 0x01, 0, 0, 0, 0x52, 0x08, 0, 0, 0]));
+    expect(at).toBeGreaterThan(0);
+    const costly = Buffer.from(aes);
+    costly.writeBigUInt64LE(2n ** 40n, at + 10);
+    const started = performance.now();
+    expect(await importAs(org.admin, org, { format: 'KEEPASS', content: costly.toString('base64'), encoding: 'BASE64', masterPassword: 'pw', dryRun: true })).toMatchObject({
+      fieldErrors: [{ message: expect.stringContaining('more than 10000000 AES rounds') }],
+    });
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
 });
 
 describe('who may import', () => {
@@ -333,6 +365,19 @@ describe('npm run vaultgate -- import', () => {
       const again = await runCli(['--format', 'itglue', '--org', orgId, '--as', org.admin.email, file]);
       expect(again.code, again.stderr).toBe(0);
       expect(again.stdout).toMatch(/\n\s+25\s+0\s+0\s+25\s+0\s+0\s+0/);
+
+      // KeePass through the CLI: the master password from the environment, never argv.
+      installArgon2();
+      const kp = kdbxweb.Kdbx.create(new kdbxweb.Credentials(kdbxweb.ProtectedValue.fromString('cli-master')), 'T');
+      kp.header.kdfParameters!.set('M', kdbxweb.VarDictionary.ValueType.UInt64, kdbxweb.Int64.from(1024 * 1024));
+      const entry = kp.createEntry(kp.createGroup(kp.getDefaultGroup(), 'Vault'));
+      entry.fields.set('Title', 'KP entry');
+      entry.fields.set('Password', kdbxweb.ProtectedValue.fromString('kp-secret'));
+      const kdbxFile = join(dir, 'db.kdbx');
+      writeFileSync(kdbxFile, Buffer.from(await kp.save()));
+      const keepass = await runCli(['--format', 'keepass', '--org', orgId, '--as', org.admin.email, kdbxFile], '', { VAULTGATE_IMPORT_PASSWORD: 'cli-master' });
+      expect(keepass.code, keepass.stderr).toBe(0);
+      expect(await server.app.deps.db.credential.count({ where: { organizationId: orgId, importSource: 'keepass' } })).toBe(1);
 
       writeFileSync(file, 'name,password\nok,a\nbad,\n');
       const bad = await runCli(['--format', 'itglue', '--org', orgId, '--as', org.admin.email, file]);

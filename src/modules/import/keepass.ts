@@ -1,5 +1,10 @@
+import { createRequire } from 'node:module';
 import argon2 from 'argon2';
-import * as kdbxweb from 'kdbxweb';
+import type { Kdbx, KdbxEntryField, KdbxGroup, KdbxHeader } from 'kdbxweb';
+
+// kdbxweb is a CommonJS bundle whose named exports Node's ESM loader cannot see (`import * as` gives an empty
+// namespace under plain Node, while bundlers and vitest paper over it): required, it is the same everywhere.
+const kdbxweb = createRequire(import.meta.url)('kdbxweb') as typeof import('kdbxweb');
 import type { Candidate } from './formats.ts';
 import { ImportFileError, rowPath } from './formats.ts';
 
@@ -10,6 +15,8 @@ import { ImportFileError, rowPath } from './formats.ts';
 export const KDBX_MAX_MEMORY_KIB = 256 * 1024;
 export const KDBX_MAX_ITERATIONS = 100;
 export const KDBX_MAX_PARALLELISM = 16;
+/** AES-KDF (KeePass's own default) runs one AES block per round: bounded the same way. */
+export const KDBX_MAX_AES_ROUNDS = 10_000_000;
 
 class KdfLimitError extends Error {}
 
@@ -34,12 +41,35 @@ export function installArgon2() {
   });
 }
 
-const text = (v: kdbxweb.KdbxEntryField | undefined): string | null => {
+const text = (v: KdbxEntryField | undefined): string | null => {
   if (v === undefined) return null;
   const s = typeof v === 'string' ? v : v.getText();
   const t = s.trim();
   return t === '' ? null : s;
 };
+
+/**
+ * The header alone, before any key derivation: the version, and the cost the file asks for. Argon2's parameters are
+ * checked again where the hash is computed (installArgon2).
+ */
+function checkHeader(bytes: ArrayBuffer) {
+  let header: KdbxHeader;
+  try {
+    header = kdbxweb.KdbxHeader.read(new kdbxweb.BinaryStream(bytes), new kdbxweb.KdbxContext({ kdbx: {} as Kdbx }));
+  } catch {
+    throw new ImportFileError('not a KeePass (KDBX) file, or a damaged one');
+  }
+  if (header.versionMajor !== 4) throw new ImportFileError('only KDBX 4 files are imported; save the database in KDBX 4 format');
+  const uuid = header.kdfParameters?.get('$UUID');
+  const kdf = uuid instanceof ArrayBuffer ? Buffer.from(uuid).toString('base64') : null;
+  if (kdf === kdbxweb.Consts.KdfId.Aes) {
+    const rounds = header.kdfParameters?.get('R');
+    const n = rounds instanceof kdbxweb.Int64 ? rounds.value : typeof rounds === 'number' ? rounds : Infinity;
+    if (!(n <= KDBX_MAX_AES_ROUNDS)) throw new ImportFileError(`the file's key derivation asks for more than ${KDBX_MAX_AES_ROUNDS} AES rounds`);
+  } else if (kdf !== kdbxweb.Consts.KdfId.Argon2d && kdf !== kdbxweb.Consts.KdfId.Argon2id) {
+    throw new ImportFileError('the file uses an unknown key derivation');
+  }
+}
 
 /**
  * A KDBX 4 file opened with its master password: groups become folders (the root group and the recycle bin are
@@ -48,9 +78,10 @@ const text = (v: kdbxweb.KdbxEntryField | undefined): string | null => {
  */
 export async function keepassCandidates(file: Buffer, masterPassword: string, maxRows: number): Promise<Candidate[]> {
   installArgon2();
-  let db: kdbxweb.Kdbx;
+  const bytes = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer;
+  checkHeader(bytes);
+  let db: Kdbx;
   try {
-    const bytes = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer;
     db = await kdbxweb.Kdbx.load(bytes, new kdbxweb.Credentials(kdbxweb.ProtectedValue.fromString(masterPassword)));
   } catch (error) {
     if (error instanceof KdfLimitError) {
@@ -60,11 +91,10 @@ export async function keepassCandidates(file: Buffer, masterPassword: string, ma
     if (code === kdbxweb.Consts.ErrorCodes.InvalidKey) throw new ImportFileError('the master password does not open this KeePass file');
     throw new ImportFileError('not a KeePass (KDBX) file, or a damaged one');
   }
-  if (db.header.versionMajor !== 4) throw new ImportFileError('only KDBX 4 files are imported; save the database in KDBX 4 format');
   const bin = db.meta.recycleBinEnabled ? db.meta.recycleBinUuid?.id : undefined;
   const out: Candidate[] = [];
   // Iterative walk: nesting depth is the file's to choose.
-  const stack: { group: kdbxweb.KdbxGroup; path: string[] }[] = db.groups.map((g) => ({ group: g, path: [] }));
+  const stack: { group: KdbxGroup; path: string[] }[] = db.groups.map((g) => ({ group: g, path: [] }));
   while (stack.length > 0) {
     const { group, path } = stack.pop()!;
     if (bin && group.uuid.id === bin) continue;
