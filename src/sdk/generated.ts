@@ -2466,6 +2466,7 @@ export type ConfirmTotpMutation = { confirmTotp:
     | { __typename: 'ConfirmTotpPayload', recoveryCodes: Array<string> }
     | { __typename: 'InvalidSecondFactorError', message: string }
     | { __typename: 'RateLimitedError', retryAfterSeconds: number, message: string }
+    | { __typename: 'StepUpRequiredError', maxAgeSeconds: number, message: string }
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 

@@ -73,6 +73,7 @@
       "ConfirmTotpPayload",
       "InvalidSecondFactorError",
       "RateLimitedError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "CreateAccessPolicyResult": [
@@ -480,6 +481,7 @@
       "ConfirmTotpPayload",
       "InvalidSecondFactorError",
       "RateLimitedError",
+      "StepUpRequiredError",
       "ValidationError"
     ],
     "CreateAccessPolicyResult": [

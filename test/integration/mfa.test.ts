@@ -177,7 +177,7 @@ describe('enrollment under concurrency', () => {
     );
     for (const answer of confirms) {
       expect(answer.errors, JSON.stringify(answer)).toBeUndefined();
-      expect(['ConfirmTotpPayload', 'ValidationError', 'InvalidSecondFactorError', 'RateLimitedError']).toContain(answer.data.confirmTotp.__typename);
+      expect(['ConfirmTotpPayload', 'ValidationError', 'InvalidSecondFactorError', 'RateLimitedError', 'StepUpRequiredError']).toContain(answer.data.confirmTotp.__typename);
     }
     const status = await server.gql(STATUS, {}, { token: racer.token });
     expect(status.errors).toBeUndefined();
@@ -277,6 +277,25 @@ describe('step-up', () => {
     expect(fresh.data.regenerateRecoveryCodes.recoveryCodes).toHaveLength(10);
     const audit = await server.gql(AUDIT, { org: org.orgId }, { token: org.admin.token });
     expect(audit.errors).toBeUndefined();
+  });
+
+  it('asks for a recent second factor before an authenticator app replaces the one the account has', async () => {
+    const org = await createOrg(server, 'replace-totp');
+    const { secret } = await enroll(org.admin.token);
+    server.clock.advance(10 * 60_000);
+    // A session whose factor is stale (a stolen one, say) cannot swap the app for another.
+    const started = await server.gql(ENROLL, {}, { token: org.admin.token });
+    const other = started.data.enrollTotp;
+    const refused = await server.gql(CONFIRM, { input: { factorId: other.factorId, code: code(other.secret) } }, { token: org.admin.token });
+    expect(refused.data.confirmTotp.__typename).toBe('StepUpRequiredError');
+    // The account's app still works: nothing was replaced.
+    nextStep();
+    const up = await server.gql(STEP_UP, { input: { code: code(secret) } }, { token: org.admin.token });
+    expect(up.data.stepUp.__typename).toBe('StepUpPayload');
+    const replaced = await server.gql(CONFIRM, { input: { factorId: other.factorId, code: code(other.secret) } }, { token: org.admin.token });
+    expect(replaced.data.confirmTotp.__typename, JSON.stringify(replaced)).toBe('ConfirmTotpPayload');
+    const status = await server.gql(STATUS, {}, { token: org.admin.token });
+    expect(status.data.secondFactors.factors.filter((f: { kind: string }) => f.kind === 'TOTP')).toHaveLength(1);
   });
 
   it('guards restricted reveals and approvals where the organization requires it', async () => {

@@ -222,10 +222,10 @@ builder.mutationFields((t) => ({
   }),
   confirmTotp: t.field({
     description:
-      'Activates the pending authenticator app with a code from it. It replaces an earlier one; recovery codes are issued (once) when the viewer has none.',
+      'Activates the pending authenticator app with a code from it. It replaces an earlier one; recovery codes are issued (once) when the viewer has none. When the account already has a second factor, one of them must have been verified lately (stepUp), else StepUpRequiredError.',
     authScopes: { can: 'mfa:manage' },
     type: ConfirmTotpPayload,
-    errors: { types: [InvalidSecondFactorError, RateLimitedError, ValidationError] },
+    errors: { types: [InvalidSecondFactorError, RateLimitedError, StepUpRequiredError, ValidationError] },
     args: { input: t.arg({ type: ConfirmTotpInput, required: true }) },
     resolve: (_root, { input }, ctx) => confirmTotp(ctx, { factorId: localId(String(input.factorId), 'UserFactor'), code: input.code }),
   }),

@@ -202,6 +202,10 @@ export async function confirmTotp(ctx: Context, input: { factorId: string; code:
   const data = parseInput(z.object({ factorId: z.string().max(100), code: z.string().trim().regex(/^[0-9]{6}$/, 'must be the 6 digits your authenticator shows') }), input);
   const factor = await ctx.db.userFactor.findFirst({ where: { id: data.factorId, userId, kind: 'TOTP', confirmedAt: null } });
   if (!factor?.sealedSecret) throw ValidationError.field('input.factorId', 'no pending enrollment with this id; start again with enrollTotp');
+  // Replacing or adding to factors the account already has needs one of them, verified lately (as for passkeys):
+  // a stolen session alone must not swap the authenticator app for the thief's.
+  const existing = await ctx.db.userFactor.count({ where: { userId, confirmedAt: { not: null } } });
+  if (existing > 0) assertFreshFactor(ctx);
   const c = ctx.config.rateLimits;
   const admitted = await ctx.limits.attempt('mfa', [userId], signInLockout(c, c.signInPerAccount));
   if (!admitted.allowed) throw new RateLimitedError(retryAfterSeconds(admitted));
