@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'puppeteer-core';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { addMember, createOrg, PASSWORD } from '../support/fixtures.ts';
-import { axeViolations, launch, openTab, signInThroughForm, text, waitForText, type Tab } from './support.ts';
+import { axeViolations, clickNav, launch, openTab, signInThroughForm, text, waitForText, type Tab } from './support.ts';
 
 /**
  * The dashboard end to end in headless Chromium against a real server on SQLite: the live approval loop between
@@ -105,7 +105,7 @@ describe('dashboard in a browser', () => {
     await approver.page.waitForSelector('[data-testid="approvals-empty"]');
 
     await signInThroughForm(watcher, origin, auditor.email, PASSWORD, '/feed');
-    await watcher.page.click('[data-testid="nav-access-feed"]');
+    await clickNav(watcher.page, 'nav-access-feed');
     await waitForText(watcher.page, '[data-testid="connection-status"]', 'live');
 
     // The requester finds the restricted credential in the list and asks for it.
@@ -127,7 +127,7 @@ describe('dashboard in a browser', () => {
     await accessible(requester.page, 'request-access');
     await requester.page.click('[data-testid="request-submit"]');
     await requester.page.waitForSelector('[data-testid="request-done"]');
-    await requester.page.click('[data-testid="nav-requests"]');
+    await clickNav(requester.page, 'nav-requests');
     await requester.page.waitForSelector('[data-testid="request-row"]');
     const requestId = await requester.page.$eval('[data-testid="request-row"]', (el) => el.getAttribute('data-request-id'));
     expect(requestId).toBeTruthy();
@@ -192,19 +192,24 @@ describe('dashboard in a browser', () => {
     await requester.page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute('data-state') === 'CHECKED_IN', { timeout: 20_000 }, state);
 
     // The remaining pages, each scanned: a credential with its TOTP, the audit log, administration.
+    // The credential is an account of an asset: its page says of which, with the pinned host key.
+    const asset = await gqlOk(`mutation($input: CreateAssetInput!) { createAsset(input: $input) { __typename ... on CreateAssetPayload { asset { id } } } }`, { input: { organizationId: org.orgId, name: 'wiki-01', host: 'wiki-01.internal', hostKeyFingerprint: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU' } }, org.admin.token);
+    await gqlOk(`mutation($input: SetCredentialAssetInput!) { setCredentialAsset(input: $input) { __typename } }`, { input: { credentialId: open.credential.id, assetId: asset.asset.id } }, org.admin.token);
     const admin = await tab();
     await signInThroughForm(admin, origin, org.admin.email, PASSWORD, `/credentials/${encodeURIComponent(open.credential.id)}`);
+    await admin.page.waitForSelector('[data-testid="credential-asset"]');
+    expect(await text(admin.page, '[data-testid="credential-asset"]')).toContain('wiki-01');
     await admin.page.waitForSelector('[data-testid="reveal-button"]');
     await admin.page.click('[data-testid="totp-button"]');
     await admin.page.waitForSelector('[data-testid="totp-countdown"]');
     expect(await text(admin.page, '[data-testid="totp-code"]')).toMatch(/^\d{6}$/);
     await accessible(admin.page, 'credential');
-    await admin.page.click('[data-testid="nav-audit"]');
+    await clickNav(admin.page, 'nav-audit');
     await admin.page.waitForSelector('[data-testid="audit-row"]');
     await admin.page.click('[data-testid="verify-audit"]');
     await admin.page.waitForFunction(() => document.querySelector('[data-testid="verify-status"]')?.textContent?.startsWith('Intact'), { timeout: 20_000 });
     await accessible(admin.page, 'audit');
-    await admin.page.click('[data-testid="nav-admin"]');
+    await clickNav(admin.page, 'nav-admin');
     await admin.page.waitForSelector('form[aria-label="Create an API key"]');
     // Policies and workflows are made here too, by keyboard-usable forms, and listed once made.
     await admin.page.type('[data-testid="policy-name"]', 'Tier 1 from the dashboard');

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, CDPSession } from 'puppeteer-core';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { addMember, createOrg, PASSWORD } from '../support/fixtures.ts';
-import { axeViolations, launch, openTab, text, type Tab } from './support.ts';
+import { axeViolations, clickNav, launch, openTab, text, type Tab } from './support.ts';
 
 /**
  * A passkey end to end in headless Chromium with a virtual authenticator (DevTools' WebAuthn domain): registered
@@ -73,7 +73,7 @@ describe('passkeys in the dashboard', () => {
     await page.type('[data-testid="signin-password"]', PASSWORD);
     await page.click('[data-testid="signin-submit"]');
     await page.waitForSelector('[data-testid="nav-security"]');
-    await page.click('[data-testid="nav-security"]');
+    await clickNav(page, 'nav-security');
     await page.waitForSelector('[data-testid="passkeys-empty"]');
     expect(await axeViolations(page), 'axe on the security page').toEqual([]);
     await page.type('[data-testid="passkey-name-input"]', 'Chromium virtual key');
@@ -107,7 +107,7 @@ describe('passkeys in the dashboard', () => {
 
     // Later (the factor is no longer recent), removing the passkey asks for a step-up, done with the passkey itself.
     server.clock.advance(10 * 60_000);
-    await page.click('[data-testid="nav-security"]');
+    await clickNav(page, 'nav-security');
     await page.waitForSelector('[data-testid="passkey-row"]');
     await page.click('[data-testid="passkey-remove"]');
     await page.waitForSelector('[data-testid="stepup-passkey"]');

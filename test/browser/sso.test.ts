@@ -4,7 +4,7 @@ import type { Browser } from 'puppeteer-core';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { createOrg, type OrgFixture } from '../support/fixtures.ts';
 import { startOidcProvider, type TestProvider } from '../support/oidcProvider.ts';
-import { axeViolations, launch, openTab, signInThroughForm } from './support.ts';
+import { axeViolations, clickNav, launch, openTab, signInThroughForm } from './support.ts';
 import { PASSWORD } from '../support/fixtures.ts';
 
 /**
@@ -93,7 +93,7 @@ describe('single sign-on in the dashboard', () => {
     // The organization's ADMIN switches passwords off for its members on the administration page.
     const admin = await openTab(browser, origin);
     await signInThroughForm(admin, origin, org.admin.email, PASSWORD);
-    await admin.page.click('[data-testid="nav-admin"]');
+    await clickNav(admin.page, 'nav-admin');
     await admin.page.waitForSelector('[data-testid="security-allow-password"]');
     expect(await admin.page.$eval('[data-testid="security-allow-password"]', (el) => (el as HTMLInputElement).checked)).toBe(true);
     await admin.page.click('[data-testid="security-allow-password"]');

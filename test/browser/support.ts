@@ -58,6 +58,16 @@ export async function signInThroughForm(tab: Tab, origin: string, email: string,
   await tab.page.waitForSelector('[data-testid="nav-credentials"]');
 }
 
+/**
+ * Clicks a navigation link once it is there: links that depend on the viewer's role (administration, audit…)
+ * appear only after the organization is loaded, later than `nav-credentials`.
+ */
+export async function clickNav(page: Page, testId: string) {
+  const selector = `[data-testid="${testId}"]`;
+  await page.waitForSelector(selector);
+  await page.click(selector);
+}
+
 /** axe-core's serious and critical violations on the page as it is now. */
 export async function axeViolations(page: Page): Promise<string[]> {
   // Evaluated through DevTools, which the page's CSP does not apply to (a <script> tag would be refused).

@@ -31,6 +31,13 @@ const CredentialPageDoc = graphql(`
         resourceType
         resourceId
         publicKeyFingerprint
+        asset {
+          id
+          name
+          host
+          port
+          hostKeyFingerprint
+        }
         category {
           id
           name
@@ -250,6 +257,22 @@ export function CredentialPage({ id }: { id: string }) {
                 <dt>Resource</dt>
                 <dd>
                   {c.resourceType} {c.resourceId}
+                </dd>
+              </>
+            )}
+            {c.asset && (
+              <>
+                <dt>Account of</dt>
+                <dd data-testid="credential-asset">
+                  {c.asset.name}{' '}
+                  <span className="muted mono">
+                    {c.asset.host}:{c.asset.port}
+                  </span>{' '}
+                  {c.asset.hostKeyFingerprint ? (
+                    <span className="muted small mono">host key {c.asset.hostKeyFingerprint}</span>
+                  ) : (
+                    <span className="badge soft">host key not pinned</span>
+                  )}
                 </dd>
               </>
             )}
