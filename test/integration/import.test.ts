@@ -1,6 +1,7 @@
 // Importers (issue 17): every format through importCredentials, dry runs, idempotent re-imports, changed rows as
 // new versions, rules, problems with row paths, all-or-nothing, audit and policy.
 import { spawn } from 'node:child_process';
+import { builtEntry } from '../support/process.ts';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -319,7 +320,8 @@ describe('who may import', () => {
 describe('npm run vaultgate -- import', () => {
   function runCli(args: string[], stdin = '', env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'import', ...args], {
+      // The built CLI, as an operator runs it (a KeePass import once broke there and not under vitest).
+      const child = spawn(process.execPath, [builtEntry('cli'), 'import', ...args], {
         env: { ...process.env, NODE_ENV: 'test', PASSWORD_HASH_PROFILE: 'test', DATABASE_URL: server.db.url, LOG_LEVEL: 'warn', VAULTGATE_MASTER_KEY: server.app.deps.config.masterKey!, ...env },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
