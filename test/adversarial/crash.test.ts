@@ -4,9 +4,8 @@
 // has its access record and audit entry (and nothing else does), every success a client was told about is there,
 // and the audit chain verifies.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { builtEntry } from '../support/process.ts';
+import { builtEntry, freePort } from '../support/process.ts';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { verifyChain } from '../../src/modules/audit/audit.service.ts';
 import { APPROVE, CREATE_CREDENTIAL, ENV, localOf, REVEAL, requestAccess, restrictedWorld, SECRET, type World } from './support.ts';
@@ -35,16 +34,6 @@ afterAll(async () => {
   await base?.db.drop();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** `node dist/main.js` on the test database: the real entry point, in a process of its own. */
 async function startChild(): Promise<{ child: ChildProcess; url: string; output: () => string }> {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/process.ts';
 import type { Browser, CDPSession } from 'puppeteer-core';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { addMember, createOrg, PASSWORD } from '../support/fixtures.ts';
@@ -24,16 +24,6 @@ let server: TestServer;
 let browser: Browser;
 let origin: string;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   const port = await freePort();

@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/process.ts';
 import type { Browser } from 'puppeteer-core';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { createOrg, type OrgFixture } from '../support/fixtures.ts';
@@ -20,16 +20,6 @@ let browser: Browser;
 let origin: string;
 let org: OrgFixture;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   setup = await startTestServer();

@@ -4,9 +4,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/process.ts';
 import ssh2 from 'ssh2';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { startSshTarget, type SshTarget } from '../support/sshTarget.ts';
@@ -15,13 +15,6 @@ import { APPROVE, CREATE_CREDENTIAL, CREATE_POLICY, REVEAL, SECRET, localOf, res
 // restrictedWorld's credential (user `root`, password SECRET) is the target's account.
 const TARGET_PASSWORD = SECRET;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 let server: TestServer;
 let target: SshTarget;

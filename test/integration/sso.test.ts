@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/process.ts';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { PASSWORD, addMember, createOrg, type OrgFixture } from '../support/fixtures.ts';
 import { followRedirects, startOidcProvider, type TestProvider } from '../support/oidcProvider.ts';
@@ -20,16 +20,6 @@ let base: string;
 let orgA: OrgFixture;
 let orgB: OrgFixture;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   setup = await startTestServer();
