@@ -6,7 +6,7 @@ import type { Context } from '../../context.ts';
 import type { Role } from '../../generated/prisma-sqlite/enums.ts';
 import { RoleEnum } from '../organization/organization.schema.ts';
 import { UserNode } from '../user/user.schema.ts';
-import { CredentialNode } from '../credential/credential.schema.ts';
+import { CredentialNode } from '../credential/credential.types.ts';
 import type { Step, Who } from '../accessRequest/accessRequest.state.ts';
 import {
   createAccessPolicy,

@@ -1,7 +1,8 @@
 import { builder } from '../../graphql/builder.ts';
 import { ErrorInterface } from '../../graphql/errors.ts';
 import { ValidationError } from '../../lib/errors.ts';
-import { CredentialNode, PasswordGeneratorInput } from './credential.schema.ts';
+import { CredentialNode } from './credential.types.ts';
+import { PasswordGeneratorInput } from './credential.inputs.ts';
 import {
   CredentialNotAvailableError,
   EXPOSURE_MAX,

@@ -3,7 +3,7 @@ import type { Context } from '../../context.ts';
 import { localId } from '../../lib/ids.ts';
 import type { Policy } from '../../policy/policy.ts';
 import type { AccessRecord, AuditEvent } from '../../generated/prisma-sqlite/client.ts';
-import { AccessRecordRef, AccessSurfaceEnum, CredentialNode } from '../credential/credential.schema.ts';
+import { AccessRecordRef, AccessSurfaceEnum, CredentialNode } from '../credential/credential.types.ts';
 import { ACCESS_SURFACES } from '../credential/reveal.service.ts';
 import { UserNode } from '../user/user.schema.ts';
 import { AccessRequestNode } from '../accessRequest/accessRequest.types.ts';
