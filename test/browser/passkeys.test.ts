@@ -6,6 +6,7 @@ import type { Browser, CDPSession } from 'puppeteer-core';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { addMember, createOrg, PASSWORD } from '../support/fixtures.ts';
 import { axeViolations, clickNav, launch, openTab, text, type Tab } from './support.ts';
+import { totpCode } from '../../src/lib/totp.ts';
 
 /**
  * A passkey end to end in headless Chromium with a virtual authenticator (DevTools' WebAuthn domain): registered
@@ -108,6 +109,47 @@ describe('passkeys in the dashboard', () => {
 
     const after = await server.gql(`{ secondFactors { factors { id } } }`, {}, { token: token! });
     expect(after.data.secondFactors.factors).toEqual([]);
+    expect(tab.outside).toEqual([]);
+    expect(tab.problems).toEqual([]);
+  });
+
+  it('sets up an authenticator app from its QR code page and signs in with its code', async () => {
+    const org = await createOrg(server, 'browser-totp');
+    const member = await addMember(server, org, 'MEMBER');
+    const tab = await openTab(browser, origin);
+    const { page } = tab;
+    const signIn = async () => {
+      await page.goto(`${origin}/signin`);
+      await page.waitForSelector('[data-testid="signin-email"]');
+      await page.type('[data-testid="signin-email"]', member.email);
+      await page.type('[data-testid="signin-password"]', PASSWORD);
+      await page.click('[data-testid="signin-submit"]');
+    };
+    await signIn();
+    await page.waitForSelector('[data-testid="nav-security"]');
+    await clickNav(page, 'nav-security');
+    await page.waitForSelector('[data-testid="totp-start"]');
+    await page.click('[data-testid="totp-start"]');
+    await page.waitForSelector('[data-testid="totp-qr"]');
+    expect(await axeViolations(page), 'axe with the QR code shown').toEqual([]);
+    const secret = await text(page, '[data-testid="totp-secret"]');
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    await page.type('[data-testid="totp-code-input"]', totpCode(secret, server.clock.now()).code);
+    await page.click('[data-testid="totp-confirm"]');
+    await page.waitForSelector('[data-testid="recovery-codes"]');
+    expect(await text(page, '[data-testid="totp-state"]')).toContain('is set up');
+
+    // The next sign-in asks for the app's code (a later time step: a code is accepted once).
+    server.clock.advance(30_000);
+    await page.evaluate(() => sessionStorage.clear());
+    await signIn();
+    await page.waitForSelector('[data-testid="signin-code"]');
+    await page.type('[data-testid="signin-code"]', totpCode(secret, server.clock.now()).code);
+    await page.click('[data-testid="signin-code-submit"]');
+    await page.waitForSelector('[data-testid="nav-credentials"]');
+    const token = await sessionToken(tab);
+    const status = await server.gql(`{ secondFactors { sessionAuthMethod } }`, {}, { token: token! });
+    expect(status.data.secondFactors.sessionAuthMethod).toBe('TOTP');
     expect(tab.outside).toEqual([]);
     expect(tab.problems).toEqual([]);
   });

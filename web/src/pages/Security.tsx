@@ -4,6 +4,7 @@ import { ErrorText, type TypedError } from '../components/ErrorText';
 import { ApiError, request, useQuery } from '../lib/api';
 import { when } from '../lib/format';
 import { assertPasskey, createPasskey, PasskeyCancelled } from '../lib/passkeys';
+import { QrCode } from '../components/QrCode';
 
 const Factors = graphql(`
   query SecurityFactors {
@@ -132,6 +133,42 @@ const StepUp = graphql(`
   }
 `);
 
+const EnrollApp = graphql(`
+  mutation SecurityEnrollTotp {
+    enrollTotp {
+      factorId
+      secret
+      uri
+    }
+  }
+`);
+
+const ConfirmApp = graphql(`
+  mutation SecurityConfirmTotp($input: ConfirmTotpInput!) {
+    confirmTotp(input: $input) {
+      __typename
+      ... on ConfirmTotpPayload {
+        recoveryCodes
+      }
+      ... on Error {
+        message
+      }
+      ... on ValidationError {
+        fieldErrors {
+          path
+          message
+        }
+      }
+      ... on RateLimitedError {
+        retryAfterSeconds
+      }
+      ... on StepUpRequiredError {
+        maxAgeSeconds
+      }
+    }
+  }
+`);
+
 type Outcome = { __typename: string } & Partial<TypedError>;
 
 /**
@@ -148,6 +185,8 @@ export function SecurityPage() {
   const [pending, setPending] = useState<(() => Promise<Outcome | null>) | null>(null);
   const [code, setCode] = useState('');
   const [renaming, setRenaming] = useState<{ id: string; name: string } | null>(null);
+  const [app, setApp] = useState<{ factorId: string; secret: string; uri: string } | null>(null);
+  const [appCode, setAppCode] = useState('');
   const all = factors.data?.secondFactors.factors ?? [];
   const passkeys = all.filter((f) => f.kind === 'WEBAUTHN');
   const hasTotp = all.some((f) => f.kind === 'TOTP');
@@ -215,6 +254,31 @@ export function SecurityPage() {
         return null;
       }
       return renamePasskey;
+    });
+  };
+
+  /** Starts an authenticator-app enrollment: the seed is shown (QR code and text) until it is confirmed. */
+  const startApp = () =>
+    act(async () => {
+      const { enrollTotp } = await request(EnrollApp, {});
+      setApp(enrollTotp);
+      setAppCode('');
+      return null;
+    });
+
+  const confirmApp = (e: FormEvent) => {
+    e.preventDefault();
+    if (!app) return;
+    const started = app;
+    const typed = appCode.trim();
+    void act(async () => {
+      const { confirmTotp } = await request(ConfirmApp, { input: { factorId: started.factorId, code: typed } });
+      if (confirmTotp.__typename !== 'ConfirmTotpPayload') return confirmTotp;
+      setApp(null);
+      setAppCode('');
+      if (confirmTotp.recoveryCodes.length > 0) setRecoveryCodes(confirmTotp.recoveryCodes);
+      setStatus('Authenticator app set up: sign-ins now ask for its code.');
+      return null;
     });
   };
 
@@ -351,9 +415,33 @@ export function SecurityPage() {
         </div>
       )}
 
+      <h2>Authenticator app</h2>
+      <p data-testid="totp-state">{hasTotp ? 'An authenticator app is set up.' : 'No authenticator app is set up.'}</p>
+      {!app && (
+        <button type="button" data-testid="totp-start" disabled={busy} onClick={() => void startApp()}>
+          {hasTotp ? 'Replace the authenticator app' : 'Set up an authenticator app'}
+        </button>
+      )}
+      {app && (
+        <form className="card stack" onSubmit={confirmApp} aria-label="Confirm the authenticator app" data-testid="totp-enroll">
+          <p>Scan this with the app (or type the key in), then enter the 6 digits it shows. The key is shown only now.</p>
+          <QrCode text={app.uri} label="QR code of the authenticator app's key" />
+          <p>
+            Key: <code className="mono break" data-testid="totp-secret">{app.secret}</code>
+          </p>
+          <label>
+            Code from the app
+            <input inputMode="numeric" autoComplete="one-time-code" maxLength={6} value={appCode} onChange={(e) => setAppCode(e.target.value)} data-testid="totp-code-input" />
+          </label>
+          <button type="submit" data-testid="totp-confirm" disabled={busy || !/^[0-9]{6}$/.test(appCode.trim())}>
+            Confirm
+          </button>
+        </form>
+      )}
+
       <h2>Other factors</h2>
       <p>
-        {hasTotp ? 'An authenticator app is enrolled.' : 'No authenticator app is enrolled.'} Recovery codes left:{' '}
+        Recovery codes left:{' '}
         {factors.data?.secondFactors.recoveryCodesLeft ?? '…'}. This session signed in with{' '}
         {(factors.data?.secondFactors.sessionAuthMethod ?? '…').toLowerCase().replaceAll('_', ' ')}.
       </p>
