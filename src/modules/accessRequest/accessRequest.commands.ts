@@ -99,8 +99,19 @@ const eventOf = (r: AccessRequest, action: string, from: RequestState | null, to
  * policy, the credential gets a freshly generated password as a new version.
  */
 async function rotateIfDue(ctx: Context, tx: TxClient, r: AccessRequest, from: RequestState, to: RequestState) {
-  if (!snapshotOfRow(r).rotateOnCheckIn || !r.credentialId) return;
-  if (from !== 'AVAILABLE' || (to !== 'CHECKED_IN' && to !== 'EXPIRED')) return;
+  const snapshot = snapshotOfRow(r);
+  if (!r.credentialId || from !== 'AVAILABLE' || (to !== 'CHECKED_IN' && to !== 'EXPIRED')) return;
+  if (snapshot.changeOnTargetAfterCheckIn) {
+    // Network I/O stays outside this transaction: the change is flagged here (idempotent) and made by the
+    // scheduler's next run (runDueTargetChanges), which also retries it. A vault-only rotation would now leave
+    // the vault disagreeing with the target, so it is not done for credentials with a target.
+    const flagged = await tx.credential.updateMany({
+      where: { id: r.credentialId, kind: 'PASSWORD', archivedAt: null, OR: [{ assetId: { not: null } }, { url: { startsWith: 'postgres' } }] },
+      data: { targetStatus: 'CHANGE_DUE', targetCheckedAt: null },
+    });
+    if (flagged.count === 1) return;
+  }
+  if (!snapshot.rotateOnCheckIn) return;
   await rotateGeneratedPassword(ctx, tx, r.credentialId, `rotated when access request ${r.id} ended (${to.toLowerCase().replace('_', ' ')})`);
 }
 
