@@ -162,6 +162,38 @@ describe('checkCredential and changeCredentialOnTarget (GraphQL)', () => {
     expect((await sshConnector.change(sshConfig(), { username: 'root' }, current, old)).ok).toBe(true);
   });
 
+  it('a change the target took but whose verification failed stays pending, and the next attempt promotes it', async () => {
+    const org = await createOrg(server, 'target-pending');
+    const id = await accountOnTarget(org, 'pending');
+    const old = target.password();
+    target.refuseLoginsAfterChange = 1;
+    try {
+      const failed = await server.gql(gql.change, { input: { id } }, org.admin);
+      expect(failed.data.changeCredentialOnTarget).toMatchObject({ __typename: 'TargetOperationError', reason: 'AUTH_REJECTED' });
+    } finally {
+      target.refuseLoginsAfterChange = 0;
+    }
+    // The target holds the new password now; the vault keeps it as pending, the old version stays current.
+    const taken = target.password();
+    expect(taken).not.toBe(old);
+    expect((await server.gql(gql.credential, { id }, org.admin)).data.node).toMatchObject({ currentVersion: 1, targetStatus: 'CHANGE_FAILED', targetChangePending: true });
+    expect(await reveal(org, id)).toBe(old);
+    const version2 = await server.gql(REVEAL, { input: { id, field: 'PASSWORD', version: 2 } }, org.admin);
+    expect(version2.data.revealCredential.__typename).toBe('FieldNotAvailableError');
+    const rotate = await server.gql(`mutation($input: RotateCredentialInput!) { rotateCredential(input: $input) { __typename } }`, { input: { id, reason: 'manual', generate: {} } }, org.admin);
+    expect(rotate.data.rotateCredential.__typename).toBe('ValidationError');
+
+    const recovered = await server.gql(gql.change, { input: { id } }, org.admin);
+    expect(recovered.data.changeCredentialOnTarget).toMatchObject({ __typename: 'ChangeCredentialOnTargetPayload', credential: { currentVersion: 2, targetStatus: 'OK', targetChangePending: false } });
+    expect(await reveal(org, id)).toBe(taken);
+    expect(target.password()).toBe(taken);
+    const audit = await targetAudit(org);
+    expect(audit.map((e: { action: string }) => e.action)).toEqual(['target.change_succeeded', 'target.change_failed']);
+    expect(JSON.parse(audit[0].data)).toMatchObject({ recovered: true });
+    expect(JSON.parse(audit[1].data)).toMatchObject({ stage: 'verify', pendingKept: true });
+    expect((await sshConnector.change(sshConfig(), { username: 'root' }, taken, old)).ok).toBe(true);
+  });
+
   it('is for ADMIN and MANAGER: a MEMBER is refused like a missing id', async () => {
     const w = await restrictedWorld(server, 'target-auth');
     const res = await server.gql(gql.change, { input: { id: w.credentialId } }, w.requester);
@@ -199,6 +231,41 @@ describe('changeOnTargetAfterCheckIn', () => {
       expect(target.password()).not.toBe(SECRET);
       const actions = (await targetAudit(w.org)).map((e: { action: string }) => e.action);
       expect(actions).toEqual(['target.change_succeeded']);
+    } finally {
+      await sshConnector.change(sshConfig(), { username: 'root' }, target.password(), old);
+    }
+  });
+});
+
+describe('changeOnTargetAfterCheckIn on expiry, with a failing target', () => {
+  it('a failed change stays CHANGE_DUE with the old secret current, and a later run after the retry delay makes it', async () => {
+    const old = target.password();
+    const w = await restrictedWorld(server, 'target-expiry', { policy: { changeOnTargetAfterCheckIn: true } });
+    expect((await sshConnector.change(sshConfig(), { username: 'root' }, old, SECRET)).ok).toBe(true);
+    try {
+      await linkToTarget(w.org, w.credentialId, 'expiry');
+      const req = await server.gql(gql.request, { input: { credentialId: w.credentialId, durationMinutes: 30 } }, w.requester);
+      const requestId = req.data.requestAccess.accessRequest.id;
+      expect((await server.gql(APPROVE, { input: { id: requestId } }, w.approvers[0])).data.approveAccessRequest.accessRequest.state).toBe('AVAILABLE');
+
+      target.failChanges = true;
+      server.clock.advance(31 * 60_000);
+      try {
+        await server.app.runScheduler(); // expires the request, flags the credential, the change fails
+      } finally {
+        target.failChanges = false;
+      }
+      expect((await server.gql(gql.credential, { id: w.credentialId }, w.org.admin)).data.node).toMatchObject({ currentVersion: 1, targetStatus: 'CHANGE_DUE', targetChangePending: false });
+      expect(await opens(SECRET)).toBe(true);
+      await server.app.runScheduler(); // within the retry delay: nothing
+      expect((await targetAudit(w.org)).map((e: { action: string }) => e.action)).toEqual(['target.change_failed']);
+
+      server.clock.advance(6 * 60_000);
+      await server.app.runScheduler();
+      expect((await server.gql(gql.credential, { id: w.credentialId }, w.org.admin)).data.node).toMatchObject({ currentVersion: 2, targetStatus: 'OK' });
+      expect(await opens(SECRET)).toBe(false);
+      expect(await opens(target.password())).toBe(true);
+      expect((await targetAudit(w.org)).map((e: { action: string }) => e.action)).toEqual(['target.change_succeeded', 'target.change_failed']);
     } finally {
       await sshConnector.change(sshConfig(), { username: 'root' }, target.password(), old);
     }

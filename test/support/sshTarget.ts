@@ -23,6 +23,11 @@ export type SshTarget = {
   password(): string;
   /** Make chpasswd refuse (exit status 1) while true. */
   failChanges: boolean;
+  /**
+   * Fault injection: after each password change, refuse this many password logins (as a host whose password
+   * database has not caught up would), so a change the target took can fail its verification.
+   */
+  refuseLoginsAfterChange: number;
   /** The chpasswd runs that changed the password. */
   changes: { username: string }[];
   close(): Promise<void>;
@@ -42,12 +47,16 @@ export async function startSshTarget(account: { username: string; password: stri
   const connections = new Set<Connection>();
   let password = account.password;
   const changes: SshTarget['changes'] = [];
-  const state = { failChanges: false };
+  const state = { failChanges: false, refuseLoginsAfterChange: 0, refusing: 0 };
   const server = new Server({ hostKeys: [keys.private] }, (client) => {
     connections.add(client);
     client.on('close', () => connections.delete(client));
     client.on('error', () => undefined);
     client.on('authentication', (ctx) => {
+      if (ctx.method === 'password' && state.refusing > 0) {
+        state.refusing--;
+        return ctx.reject(['password']);
+      }
       if (ctx.method === 'password' && ctx.username === account.username && ctx.password === password) {
         logins.push({ username: ctx.username, password: ctx.password });
         return ctx.accept();
@@ -88,6 +97,7 @@ export async function startSshTarget(account: { username: string; password: stri
               } else {
                 password = parsed[parsed.length - 1].pass;
                 changes.push({ username: account.username });
+                state.refusing = state.refuseLoginsAfterChange;
                 stream.exit(0);
               }
               stream.end();
@@ -136,6 +146,12 @@ export async function startSshTarget(account: { username: string; password: stri
     },
     set failChanges(value: boolean) {
       state.failChanges = value;
+    },
+    get refuseLoginsAfterChange() {
+      return state.refuseLoginsAfterChange;
+    },
+    set refuseLoginsAfterChange(value: number) {
+      state.refuseLoginsAfterChange = value;
     },
     changes,
     async close() {
