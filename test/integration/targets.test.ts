@@ -329,3 +329,12 @@ describe('PostgreSQL connector (the machine’s PostgreSQL, a throwaway role)', 
     expect(scramMatches(await rolpassword(), await reveal(org, id))).toBe(true);
   });
 });
+
+describe('logs', () => {
+  it('no password the target ever accepted reached the server log', () => {
+    const passwords = new Set([PASSWORD, SECRET, ...target.logins.map((l) => l.password)]);
+    expect(passwords.size).toBeGreaterThan(3);
+    expect(server.logs.length).toBeGreaterThan(0);
+    for (const line of server.logs) for (const p of passwords) expect(line).not.toContain(p);
+  });
+});
