@@ -37,6 +37,7 @@ import {
   type TimedTransition,
 } from './accessRequest.state.ts';
 import { AccessRequestNotFoundError, InvalidRequestStateError, NotApproverError, refusalError } from './accessRequest.errors.ts';
+import { targetOf } from '../target/target.service.ts';
 import {
   actorFor,
   actorIn,
@@ -105,11 +106,11 @@ async function rotateIfDue(ctx: Context, tx: TxClient, r: AccessRequest, from: R
     // Network I/O stays outside this transaction: the change is flagged here (idempotent) and made by the
     // scheduler's next run (runDueTargetChanges), which also retries it. A vault-only rotation would now leave
     // the vault disagreeing with the target, so it is not done for credentials with a target.
-    const flagged = await tx.credential.updateMany({
-      where: { id: r.credentialId, kind: 'PASSWORD', archivedAt: null, OR: [{ assetId: { not: null } }, { url: { startsWith: 'postgres' } }] },
-      data: { targetStatus: 'CHANGE_DUE', targetCheckedAt: null },
-    });
-    if (flagged.count === 1) return;
+    const credential = await tx.credential.findUnique({ where: { id: r.credentialId }, include: { asset: true } });
+    if (credential && !credential.archivedAt && targetOf(credential)) {
+      await tx.credential.update({ where: { id: credential.id }, data: { targetStatus: 'CHANGE_DUE', targetCheckedAt: null } });
+      return;
+    }
   }
   if (!snapshot.rotateOnCheckIn) return;
   await rotateGeneratedPassword(ctx, tx, r.credentialId, `rotated when access request ${r.id} ended (${to.toLowerCase().replace('_', ' ')})`);
