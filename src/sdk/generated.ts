@@ -1120,6 +1120,8 @@ export type TargetFailureReason =
   | 'BUSY'
   /** The target did not accept the new password. */
   | 'CHANGE_REJECTED'
+  /** The change was sent but its outcome is unknown; the new password is kept pending and tried first by the next change. */
+  | 'CHANGE_UNCONFIRMED'
   /** The SSH host presented a key other than the one pinned for its asset; nothing was sent. */
   | 'HOST_KEY_MISMATCH'
   /** The target could not be reached, or the protocol failed before authentication. */

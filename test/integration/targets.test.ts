@@ -194,6 +194,26 @@ describe('checkCredential and changeCredentialOnTarget (GraphQL)', () => {
     expect((await sshConnector.change(sshConfig(), { username: 'root' }, taken, old)).ok).toBe(true);
   });
 
+  it('a change whose outcome is unknown (connection lost after sending it) keeps the new password pending, and it is recovered', async () => {
+    const org = await createOrg(server, 'target-unconfirmed');
+    const id = await accountOnTarget(org, 'unconfirmed');
+    const old = target.password();
+    target.dropAfterChange = true;
+    try {
+      const res = await server.gql(gql.change, { input: { id } }, org.admin);
+      expect(res.data.changeCredentialOnTarget).toMatchObject({ __typename: 'TargetOperationError', reason: 'CHANGE_UNCONFIRMED' });
+    } finally {
+      target.dropAfterChange = false;
+    }
+    const taken = target.password();
+    expect(taken).not.toBe(old);
+    expect((await server.gql(gql.credential, { id }, org.admin)).data.node).toMatchObject({ currentVersion: 1, targetChangePending: true });
+    const recovered = await server.gql(gql.change, { input: { id } }, org.admin);
+    expect(recovered.data.changeCredentialOnTarget).toMatchObject({ credential: { currentVersion: 2, targetStatus: 'OK', targetChangePending: false } });
+    expect(await reveal(org, id)).toBe(taken);
+    expect((await sshConnector.change(sshConfig(), { username: 'root' }, taken, old)).ok).toBe(true);
+  });
+
   it('is for ADMIN and MANAGER: a MEMBER is refused like a missing id', async () => {
     const w = await restrictedWorld(server, 'target-auth');
     const res = await server.gql(gql.change, { input: { id: w.credentialId } }, w.requester);

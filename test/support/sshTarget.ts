@@ -28,6 +28,8 @@ export type SshTarget = {
    * database has not caught up would), so a change the target took can fail its verification.
    */
   refuseLoginsAfterChange: number;
+  /** Fault injection: chpasswd sets the password, then the connection drops before any exit status is sent. */
+  dropAfterChange: boolean;
   /** The chpasswd runs that changed the password. */
   changes: { username: string }[];
   close(): Promise<void>;
@@ -47,7 +49,7 @@ export async function startSshTarget(account: { username: string; password: stri
   const connections = new Set<Connection>();
   let password = account.password;
   const changes: SshTarget['changes'] = [];
-  const state = { failChanges: false, refuseLoginsAfterChange: 0, refusing: 0 };
+  const state = { failChanges: false, refuseLoginsAfterChange: 0, refusing: 0, dropAfterChange: false };
   const server = new Server({ hostKeys: [keys.private] }, (client) => {
     connections.add(client);
     client.on('close', () => connections.delete(client));
@@ -98,6 +100,7 @@ export async function startSshTarget(account: { username: string; password: stri
                 password = parsed[parsed.length - 1].pass;
                 changes.push({ username: account.username });
                 state.refusing = state.refuseLoginsAfterChange;
+                if (state.dropAfterChange) return void client.end();
                 stream.exit(0);
               }
               stream.end();
@@ -152,6 +155,12 @@ export async function startSshTarget(account: { username: string; password: stri
     },
     set refuseLoginsAfterChange(value: number) {
       state.refuseLoginsAfterChange = value;
+    },
+    get dropAfterChange() {
+      return state.dropAfterChange;
+    },
+    set dropAfterChange(value: boolean) {
+      state.dropAfterChange = value;
     },
     changes,
     async close() {

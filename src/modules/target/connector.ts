@@ -17,6 +17,8 @@ export type TargetFailureReason =
   | 'UNREACHABLE'
   /** Logged in, but the target did not accept the new secret (the change command failed). */
   | 'CHANGE_REJECTED'
+  /** The change was sent but its outcome is unknown (connection lost, no exit status): the target may hold the new secret. */
+  | 'CHANGE_UNCONFIRMED'
   /** The new secret cannot be set safely on this target (e.g. control characters). */
   | 'UNSUPPORTED_SECRET';
 

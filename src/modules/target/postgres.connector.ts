@@ -63,7 +63,9 @@ export const postgresConnector: TargetConnector = {
       await opened.client.query(sql);
       return OK;
     } catch (error) {
-      return fail('CHANGE_REJECTED', (error as { code?: string }).code);
+      // A server error (with its SQLSTATE) means the statement was refused; a lost connection leaves it unknown.
+      const code = (error as { code?: string }).code;
+      return code ? fail('CHANGE_REJECTED', code) : fail('CHANGE_UNCONFIRMED');
     } finally {
       await opened.client.end().catch(() => undefined);
     }

@@ -93,7 +93,8 @@ export const sshConnector: TargetConnector = {
     if ('failure' in opened) return opened.failure;
     try {
       const code = await exec(opened.client, 'chpasswd', `${account.username}:${newSecret}\n`);
-      return code === 0 ? OK : fail('CHANGE_REJECTED', code === null ? 'no exit status' : `exit status ${code}`);
+      if (code === null) return fail('CHANGE_UNCONFIRMED');
+      return code === 0 ? OK : fail('CHANGE_REJECTED', `exit status ${code}`);
     } finally {
       opened.client.end();
     }

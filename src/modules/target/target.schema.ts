@@ -25,6 +25,7 @@ const TargetFailureEnum = builder.enumType('TargetFailureReason', {
     HOST_KEY_MISMATCH: { description: 'The SSH host presented a key other than the one pinned for its asset; nothing was sent.' },
     UNREACHABLE: { description: 'The target could not be reached, or the protocol failed before authentication.' },
     CHANGE_REJECTED: { description: 'The target did not accept the new password.' },
+    CHANGE_UNCONFIRMED: { description: 'The change was sent but its outcome is unknown; the new password is kept pending and tried first by the next change.' },
     UNSUPPORTED_SECRET: { description: 'The password cannot be set safely on this target.' },
     BUSY: { description: 'Another change of this credential is in progress.' },
   } as const,

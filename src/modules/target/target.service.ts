@@ -162,6 +162,10 @@ export async function changeOnTarget(ctx: Context, credentialId: string, reason:
 
   const changed = await target.connector.change(target.config, account, oldSecret, newSecret);
   const base = { protocol: target.config.protocol, version, reason };
+  if (!changed.ok && changed.reason === 'CHANGE_UNCONFIRMED') {
+    await audit(ctx, credential, 'target.change_failed', { ...base, stage: 'change', failure: changed.reason, pendingKept: true }, 'CHANGE_FAILED');
+    return { ok: false, reason: changed.reason };
+  }
   if (!changed.ok) {
     await discard(ctx, credential, version);
     await audit(ctx, credential, 'target.change_failed', { ...base, stage: 'change', failure: changed.reason }, changed.reason === 'AUTH_REJECTED' ? 'DRIFT' : 'CHANGE_FAILED');
