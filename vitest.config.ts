@@ -40,6 +40,7 @@ export const POSTGRES_FILES = [
   'test/adversarial/fuzz.test.ts', // hostile text: NUL bytes and the like are refused by PostgreSQL, stored by SQLite
   'test/integration/accessRequests.races.test.ts', // row locks held from a raw pg connection (PostgreSQL-only cases)
   'test/integration/accessRequests.queues.test.ts', // the queues' SQL filters against the pure rules, on both dialects
+  'test/integration/targets.test.ts', // pending/promote writes and the scheduler's CHANGE_DUE claim on both dialects; its PostgreSQL connector case needs the machine's PostgreSQL anyway
   'test/integration/outages.test.ts', // PostgreSQL cut behind a TCP proxy: circuit breaker, 503s, recovery
   'test/integration/vault.test.ts', // invitations and exports in batches; PostgreSQL-only interleavings
   'test/integration/import.test.ts', // a whole batch in one transaction under the organization's row lock; the unique source id per organization

@@ -20,6 +20,7 @@ import '../modules/asset/asset.schema.ts';
 import '../modules/accessPolicy/accessPolicy.schema.ts';
 import '../modules/accessRequest/accessRequest.schema.ts';
 import '../modules/accessSession/accessSession.schema.ts';
+import '../modules/target/target.schema.ts';
 import '../modules/workflow/workflow.schema.ts';
 import '../modules/realtime/realtime.schema.ts';
 

@@ -50,6 +50,9 @@ export const ACTIONS = {
   'credential:export': { description: 'Export credential metadata', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user'] },
   'credential:exportSecrets': { description: 'Export credentials with their secrets', roles: ['ADMIN'], principals: ['user'] },
   'credential:import': { description: 'Import credentials from another vault’s export (IT Glue, Bitwarden, KeePass, 1Password, CSV); also creates the folders the file names', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
+  // Checking and changing a vaulted password on its target system (docs/targets.md); the secret never leaves.
+  'credential:checkOnTarget': { description: 'Check that a credential’s current password still opens its target (SSH asset or PostgreSQL role); flags drift', roles: ['ADMIN', 'MANAGER', 'AUDITOR'], principals: ['user', 'apiKey'] },
+  'credential:changeOnTarget': { description: 'Change a credential’s password on its target to a generated one, promoted in the vault once the target took it', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
   'category:manage': { description: 'Add, rename and remove categories', roles: ['ADMIN', 'MANAGER'], principals: ['user'] },
   // Assets are the hosts the SSH proxy reaches; their accounts are credentials (docs/sessions.md).
   'asset:read': { description: 'See an organization’s assets and their accounts (never secrets)', roles: ALL_ROLES, principals: ['user', 'apiKey'] },

@@ -41,11 +41,21 @@
       "StepUpRequiredError",
       "ValidationError"
     ],
+    "ChangeCredentialOnTargetResult": [
+      "ChangeCredentialOnTargetPayload",
+      "NoTargetError",
+      "TargetOperationError"
+    ],
     "ChangePasswordResult": [
       "ChangePasswordPayload",
       "InvalidCredentialsError",
       "RateLimitedError",
       "ValidationError"
+    ],
+    "CheckCredentialResult": [
+      "CheckCredentialPayload",
+      "NoTargetError",
+      "TargetOperationError"
     ],
     "CheckInAccessRequestResult": [
       "AlreadyDecidedError",
@@ -171,6 +181,7 @@
       "MfaRequired",
       "NotAnAccountError",
       "NotApproverError",
+      "NoTargetError",
       "NotASessionRequestError",
       "PasswordSignInDisabledError",
       "PolicyViolationError",
@@ -179,6 +190,7 @@
       "SecretUnavailableError",
       "SelfApprovalError",
       "StepUpRequiredError",
+      "TargetOperationError",
       "ValidationError"
     ],
     "ExportCredentialsResult": [
@@ -449,11 +461,21 @@
       "StepUpRequiredError",
       "ValidationError"
     ],
+    "ChangeCredentialOnTargetResult": [
+      "ChangeCredentialOnTargetPayload",
+      "NoTargetError",
+      "TargetOperationError"
+    ],
     "ChangePasswordResult": [
       "ChangePasswordPayload",
       "InvalidCredentialsError",
       "RateLimitedError",
       "ValidationError"
+    ],
+    "CheckCredentialResult": [
+      "CheckCredentialPayload",
+      "NoTargetError",
+      "TargetOperationError"
     ],
     "CheckInAccessRequestResult": [
       "AlreadyDecidedError",
@@ -579,6 +601,7 @@
       "MfaRequired",
       "NotAnAccountError",
       "NotApproverError",
+      "NoTargetError",
       "NotASessionRequestError",
       "PasswordSignInDisabledError",
       "PolicyViolationError",
@@ -587,6 +610,7 @@
       "SecretUnavailableError",
       "SelfApprovalError",
       "StepUpRequiredError",
+      "TargetOperationError",
       "ValidationError"
     ],
     "ExportCredentialsResult": [

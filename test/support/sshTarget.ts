@@ -1,5 +1,8 @@
 // An SSH server on loopback standing in for a real asset: password authentication for one account, a shell that
 // echoes what it is sent (and answers `exit`), and an exec handler. Real protocol, random port.
+// `chpasswd` imitates the real command as a target would let an account run it for itself: it reads
+// `user:password` lines on stdin until EOF and sets them, exit status 0; a line for another user, a malformed
+// line, or `failChanges` answers on stderr with exit status 1 and changes nothing.
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import ssh2, { type Connection } from 'ssh2';
@@ -16,6 +19,19 @@ export type SshTarget = {
   windows: { cols: number; rows: number }[];
   /** Open connections right now. */
   connections: Set<Connection>;
+  /** The account's password now (chpasswd changes it). */
+  password(): string;
+  /** Make chpasswd refuse (exit status 1) while true. */
+  failChanges: boolean;
+  /**
+   * Fault injection: after each password change, refuse this many password logins (as a host whose password
+   * database has not caught up would), so a change the target took can fail its verification.
+   */
+  refuseLoginsAfterChange: number;
+  /** Fault injection: chpasswd sets the password, then the connection drops before any exit status is sent. */
+  dropAfterChange: boolean;
+  /** The chpasswd runs that changed the password. */
+  changes: { username: string }[];
   close(): Promise<void>;
 };
 
@@ -31,12 +47,19 @@ export async function startSshTarget(account: { username: string; password: stri
   const logins: SshTarget['logins'] = [];
   const windows: SshTarget['windows'] = [];
   const connections = new Set<Connection>();
+  let password = account.password;
+  const changes: SshTarget['changes'] = [];
+  const state = { failChanges: false, refuseLoginsAfterChange: 0, refusing: 0, dropAfterChange: false };
   const server = new Server({ hostKeys: [keys.private] }, (client) => {
     connections.add(client);
     client.on('close', () => connections.delete(client));
     client.on('error', () => undefined);
     client.on('authentication', (ctx) => {
-      if (ctx.method === 'password' && ctx.username === account.username && ctx.password === account.password) {
+      if (ctx.method === 'password' && state.refusing > 0) {
+        state.refusing--;
+        return ctx.reject(['password']);
+      }
+      if (ctx.method === 'password' && ctx.username === account.username && ctx.password === password) {
         logins.push({ username: ctx.username, password: ctx.password });
         return ctx.accept();
       }
@@ -63,6 +86,27 @@ export async function startSshTarget(account: { username: string; password: stri
         });
         session.on('exec', (acceptExec, _reject, info) => {
           const stream = acceptExec();
+          if (info.command === 'chpasswd') {
+            let input = '';
+            stream.on('data', (d: Buffer) => (input += d.toString('utf8')));
+            stream.on('end', () => {
+              const lines = input.split('\n').filter((l) => l !== '');
+              const parsed = lines.map((l) => ({ user: l.slice(0, l.indexOf(':')), pass: l.slice(l.indexOf(':') + 1) }));
+              const valid = lines.length > 0 && lines.every((l) => l.indexOf(':') > 0) && parsed.every((p) => p.user === account.username && p.pass !== '');
+              if (state.failChanges || !valid) {
+                stream.stderr.write('chpasswd: (line 1, user ' + (parsed[0]?.user ?? '?') + ') password not changed\n');
+                stream.exit(1);
+              } else {
+                password = parsed[parsed.length - 1].pass;
+                changes.push({ username: account.username });
+                state.refusing = state.refuseLoginsAfterChange;
+                if (state.dropAfterChange) return void client.end();
+                stream.exit(0);
+              }
+              stream.end();
+            });
+            return;
+          }
           // `big`: about 200 KB of output, more than one recording chunk.
           if (info.command === 'big') for (let i = 0; i < 2000; i++) stream.write(`${String(i).padStart(6, '0')} ${'é'.repeat(45)}\n`);
           stream.write(`ran: ${info.command}\n`);
@@ -99,6 +143,26 @@ export async function startSshTarget(account: { username: string; password: stri
     logins,
     windows,
     connections,
+    password: () => password,
+    get failChanges() {
+      return state.failChanges;
+    },
+    set failChanges(value: boolean) {
+      state.failChanges = value;
+    },
+    get refuseLoginsAfterChange() {
+      return state.refuseLoginsAfterChange;
+    },
+    set refuseLoginsAfterChange(value: number) {
+      state.refuseLoginsAfterChange = value;
+    },
+    get dropAfterChange() {
+      return state.dropAfterChange;
+    },
+    set dropAfterChange(value: boolean) {
+      state.dropAfterChange = value;
+    },
+    changes,
     async close() {
       for (const c of connections) c.end();
       await new Promise<void>((resolve) => server.close(() => resolve()));

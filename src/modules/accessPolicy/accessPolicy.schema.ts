@@ -139,6 +139,7 @@ export const AccessPolicyNode = builder.prismaNode('AccessPolicy', {
     pendingTimeoutMinutes: t.exposeInt('pendingTimeoutMinutes', { description: 'How long a request may wait for approval before it expires.' }),
     approversMayChangeWindow: t.exposeBoolean('approversMayChangeWindow', { description: 'Whether approvers may move or shorten/lengthen the window (within the maximum).' }),
     rotateOnCheckIn: t.exposeBoolean('rotateOnCheckIn', { description: 'Whether a PASSWORD credential gets a new generated password when a request ends.' }),
+    changeOnTargetAfterCheckIn: t.exposeBoolean('changeOnTargetAfterCheckIn', { description: 'Whether, when a checked-out request ends, the password is changed on the target (SSH asset or PostgreSQL role) and the vault, so the released password stops working there.' }),
     releasableFields: t.field({ type: [ReleasableFieldEnum], description: 'Fields requests may release.', resolve: (p) => parsePolicy(p).releasableFields }),
     requestType: t.field({ type: AccessRequestTypeEnum, description: 'What its requests grant: released fields, or a recorded SSH session.', resolve: (p) => p.requestType as AccessRequestType }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
@@ -209,6 +210,7 @@ const policyFields = (t: PothosSchemaTypes.InputFieldBuilder<BuilderTypes, 'Inpu
   pendingTimeoutMinutes: t.int({ description: 'How long a request may wait for approval (default 1440).' }),
   approversMayChangeWindow: t.boolean({ description: 'Approvers may change the window (default false).' }),
   rotateOnCheckIn: t.boolean({ description: 'Generate a new password when a request ends (default false).' }),
+  changeOnTargetAfterCheckIn: t.boolean({ description: 'Change the password on the target, not only in the vault, when a checked-out request ends (default false; replaces rotateOnCheckIn for credentials with a target).' }),
   releasableFields: t.field({ type: [ReleasableFieldEnum], description: 'Fields requests may release (default all). Ignored by SESSION policies, which release none.' }),
   requestType: t.field({ type: AccessRequestTypeEnum, description: 'What its requests grant (default FIELD_RELEASE).' }),
 });

@@ -68,7 +68,7 @@ export function parsePolicy(row: AccessPolicy): ParsedPolicy {
 /** What a request keeps of its policy: the rules in force when it was made. */
 export type PolicySnapshot = Pick<
   ParsedPolicy,
-  'name' | 'steps' | 'reviewRequired' | 'reviewers' | 'reviewCommentRequired' | 'approversMayChangeWindow' | 'maxDurationMinutes' | 'rotateOnCheckIn' | 'releasableFields'
+  'name' | 'steps' | 'reviewRequired' | 'reviewers' | 'reviewCommentRequired' | 'approversMayChangeWindow' | 'maxDurationMinutes' | 'rotateOnCheckIn' | 'changeOnTargetAfterCheckIn' | 'releasableFields'
 >;
 
 export const snapshotOf = (p: ParsedPolicy): PolicySnapshot => ({
@@ -80,6 +80,7 @@ export const snapshotOf = (p: ParsedPolicy): PolicySnapshot => ({
   approversMayChangeWindow: p.approversMayChangeWindow,
   maxDurationMinutes: p.maxDurationMinutes,
   rotateOnCheckIn: p.rotateOnCheckIn,
+  changeOnTargetAfterCheckIn: p.changeOnTargetAfterCheckIn,
   releasableFields: p.releasableFields,
 });
 
@@ -191,6 +192,7 @@ const policyInput = z
     pendingTimeoutMinutes: z.number().int().min(1).max(MAX_WINDOW_MINUTES).default(24 * 60),
     approversMayChangeWindow: z.boolean().default(false),
     rotateOnCheckIn: z.boolean().default(false),
+    changeOnTargetAfterCheckIn: z.boolean().default(false),
     releasableFields: z.array(z.enum(RELEASABLE_FIELDS)).min(1).max(RELEASABLE_FIELDS.length).default(['PASSWORD', 'OTP_CODE', 'API_KEY_SECRET', 'SSH_PRIVATE_KEY', 'PASSPHRASE']),
     requestType: z.enum(ACCESS_REQUEST_TYPES).default('FIELD_RELEASE'),
   })
@@ -258,6 +260,7 @@ function rowData(data: z.infer<typeof policyInput>, refs: Awaited<ReturnType<typ
     pendingTimeoutMinutes: data.pendingTimeoutMinutes,
     approversMayChangeWindow: data.approversMayChangeWindow,
     rotateOnCheckIn: data.rotateOnCheckIn,
+    changeOnTargetAfterCheckIn: data.changeOnTargetAfterCheckIn,
     releasableFields: JSON.stringify([...new Set(data.releasableFields)]),
     requestType: data.requestType,
   };
@@ -274,6 +277,7 @@ const auditShape = (p: ParsedPolicy) => ({
   maxDurationMinutes: p.maxDurationMinutes,
   releasableFields: p.releasableFields,
   rotateOnCheckIn: p.rotateOnCheckIn,
+  changeOnTargetAfterCheckIn: p.changeOnTargetAfterCheckIn,
   requestType: p.requestType,
 });
 

@@ -37,6 +37,7 @@ import {
   type TimedTransition,
 } from './accessRequest.state.ts';
 import { AccessRequestNotFoundError, InvalidRequestStateError, NotApproverError, refusalError } from './accessRequest.errors.ts';
+import { targetOf } from '../target/target.service.ts';
 import {
   actorFor,
   actorIn,
@@ -99,8 +100,19 @@ const eventOf = (r: AccessRequest, action: string, from: RequestState | null, to
  * policy, the credential gets a freshly generated password as a new version.
  */
 async function rotateIfDue(ctx: Context, tx: TxClient, r: AccessRequest, from: RequestState, to: RequestState) {
-  if (!snapshotOfRow(r).rotateOnCheckIn || !r.credentialId) return;
-  if (from !== 'AVAILABLE' || (to !== 'CHECKED_IN' && to !== 'EXPIRED')) return;
+  const snapshot = snapshotOfRow(r);
+  if (!r.credentialId || from !== 'AVAILABLE' || (to !== 'CHECKED_IN' && to !== 'EXPIRED')) return;
+  if (snapshot.changeOnTargetAfterCheckIn) {
+    // Network I/O stays outside this transaction: the change is flagged here (idempotent) and made by the
+    // scheduler's next run (runDueTargetChanges), which also retries it. A vault-only rotation would now leave
+    // the vault disagreeing with the target, so it is not done for credentials with a target.
+    const credential = await tx.credential.findUnique({ where: { id: r.credentialId }, include: { asset: true } });
+    if (credential && !credential.archivedAt && targetOf(credential)) {
+      await tx.credential.update({ where: { id: credential.id }, data: { targetStatus: 'CHANGE_DUE', targetCheckedAt: null } });
+      return;
+    }
+  }
+  if (!snapshot.rotateOnCheckIn) return;
   await rotateGeneratedPassword(ctx, tx, r.credentialId, `rotated when access request ${r.id} ended (${to.toLowerCase().replace('_', ' ')})`);
 }
 

@@ -6,6 +6,7 @@ import { anonymousPolicy } from '../../policy/policy.ts';
 import { announceAppended } from '../audit/audit.chain.ts';
 import { dueTransitions, type RequestState } from './accessRequest.state.ts';
 import { applyTimed, publish, timedData } from './accessRequest.commands.ts';
+import { runDueTargetChanges } from '../target/target.service.ts';
 
 // Time-driven transitions (start, end, pending timeout), persisted by the scheduler with no actor.
 
@@ -79,7 +80,12 @@ async function runDueBatch(deps: AppDeps, limit: number): Promise<{ found: numbe
 /** Runs due transitions now, then every interval; stop() waits for a run in progress. */
 export function startScheduler(deps: AppDeps, intervalMs: number): { stop(): Promise<void>; runNow(): Promise<number> } {
   const { runNow, stop } = startPeriodic({
-    run: () => runDueTransitions(deps),
+    run: async () => {
+      const moved = await runDueTransitions(deps);
+      // Changes on targets that ended requests asked for; network I/O, after the lifecycle's transactions.
+      await runDueTargetChanges(systemContext(deps));
+      return moved;
+    },
     idle: 0,
     intervalMs,
     runAtStart: true,

@@ -393,6 +393,8 @@ export async function rotateCredentialInTx(ctx: Context, tx: TxClient, input: Ro
     const current = await loadVisibleCredential(ctx, tx, input.id);
     assertMayWrite(ctx, current.organizationId, { before: current.restricted, after: current.restricted });
     if (current.archivedAt) throw ValidationError.field('input.id', 'restore the credential before rotating it');
+    // A change on the target holds the next version as pending until the target confirms it (docs/targets.md).
+    if (current.pendingVersion !== null) throw ValidationError.field('input.id', 'a change of this password on its target is in progress; try again when it has finished');
     const kind = current.kind as CredentialKind;
     const previous = await tx.secretValue.findMany({ where: { credentialId: current.id, version: current.currentVersion } });
     const carried = new Map<string, PlainSecret>();
@@ -528,7 +530,7 @@ export class CredentialHasOpenRequestsError extends DomainError {
  */
 export async function rotateGeneratedPassword(ctx: Context, tx: TxClient, credentialId: string, reason: string): Promise<number | null> {
   const current = await tx.credential.findUnique({ where: { id: credentialId } });
-  if (!current || current.kind !== 'PASSWORD' || current.archivedAt) return null;
+  if (!current || current.kind !== 'PASSWORD' || current.archivedAt || current.pendingVersion !== null) return null;
   const previous = await tx.secretValue.findMany({ where: { credentialId, version: current.currentVersion } });
   const fields: PlainSecret[] = [];
   for (const row of previous) {
