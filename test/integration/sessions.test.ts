@@ -8,6 +8,9 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/process.ts';
 import ssh2 from 'ssh2';
+import WebSocket from 'ws';
+import { createClient, type Client as WsClient } from 'graphql-ws';
+import { addMember } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { startSshTarget, type SshTarget } from '../support/sshTarget.ts';
 import { APPROVE, CREATE_CREDENTIAL, CREATE_POLICY, REVEAL, SECRET, localOf, restrictedWorld, type World } from '../adversarial/support.ts';
@@ -27,7 +30,9 @@ beforeAll(async () => {
   keyDir = mkdtempSync(join(tmpdir(), 'vaultgate-proxy-key-'));
   server = await startTestServer({ env: { SSH_PROXY_PORT: String(proxyPort), SSH_PROXY_HOST_KEY_FILE: join(keyDir, 'ssh_proxy_host_key') } });
 });
+const wsClients: WsClient[] = [];
 afterAll(async () => {
+  await Promise.all(wsClients.map((c) => c.dispose()));
   await server?.stop();
   await target?.close();
   if (keyDir) rmSync(keyDir, { recursive: true, force: true });
@@ -112,6 +117,23 @@ async function auditActions(w: World) {
   return res.data.auditEvents.edges.map((e: { node: { action: string; data: string } }) => ({ action: e.node.action, data: JSON.parse(e.node.data) }));
 }
 
+type Activity = { time: number; kind: string; data: string; endReason: string | null };
+
+/** `sessionActivity` through a real graphql-ws client: what arrived, errors, and whether it completed. */
+function watchActivity(token: string, sessionId: string) {
+  const received: { data?: { sessionActivity: Activity }; errors?: { extensions?: { code?: string } }[] }[] = [];
+  const errors: unknown[] = [];
+  let completed = false;
+  const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { token }, retryAttempts: 0, lazy: true });
+  wsClients.push(client);
+  client.subscribe(
+    { query: 'subscription($id: ID!) { sessionActivity(sessionId: $id) { time kind data endReason } }', variables: { id: sessionId } },
+    { next: (v) => received.push(v as never), error: (e) => errors.push(e), complete: () => (completed = true) },
+  );
+  const events = () => received.flatMap((r) => (r.data ? [r.data.sessionActivity] : []));
+  return { received, errors, events, output: () => events().filter((e) => e.kind === 'o').map((e) => e.data).join(''), get completed() { return completed; } };
+}
+
 describe('SSH sessions through the recording proxy', () => {
   it('refused before approval; an Available session bridges a shell, never shows the password, and is recorded byte-exact', async () => {
     const w = await sessionWorld('sess-main');
@@ -180,6 +202,71 @@ describe('SSH sessions through the recording proxy', () => {
     // A requester (MEMBER) cannot read recordings.
     const byRequester = await server.gql(gql.recording, { id: sessionId }, w.requester);
     expect(byRequester.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('an AUDITOR watches a running session live (sessionActivity); a MEMBER is refused; terminating completes the watch', async () => {
+    const w = await sessionWorld('sess-watch');
+    await approve(w);
+    const auditor = await addMember(server, w.org, 'AUDITOR');
+    const { token, sessionId } = await startToken(w);
+    const c = await connect(token);
+    const stream = await shell(c);
+    await waitFor(() => text(c).includes('target$ '));
+
+    const watch = watchActivity(auditor.token, sessionId);
+    const refused = watchActivity(w.requester.token, sessionId);
+    await waitFor(async () => (await auditActions(w)).some((e: { action: string }) => e.action === 'session.watch'));
+    stream.write('watched words\r');
+    await waitFor(() => watch.output().includes('echo: watched words'));
+    expect(watch.events().filter((e) => e.kind === 'i').map((e) => e.data).join('')).toBe('watched words\r');
+    expect(watch.completed).toBe(false);
+
+    await waitFor(() => refused.completed || refused.errors.length > 0);
+    expect(refused.events()).toEqual([]);
+    expect(JSON.stringify([refused.received, refused.errors])).toContain('FORBIDDEN');
+
+    const term = await server.gql(gql.terminate, { input: { id: sessionId } }, w.approvers[0]);
+    expect(term.data.terminateSession.__typename).toBe('TerminateSessionPayload');
+    await waitFor(() => watch.completed);
+    const events = watch.events();
+    expect(events.at(-1)).toMatchObject({ kind: 'end', endReason: 'TERMINATED' });
+    expect(watch.output()).toContain('terminated');
+    expect(JSON.stringify(events)).not.toContain(TARGET_PASSWORD);
+
+    // What the watcher saw is what the recording holds (from when it started watching).
+    let asciicast = '';
+    await waitFor(async () => {
+      const r = await server.gql(gql.recording, { id: sessionId }, w.org.admin);
+      asciicast = r.data?.sessionRecording?.asciicast ?? '';
+      return asciicast !== '';
+    });
+    const recorded = asciicast.trimEnd().split('\n').slice(1).map((l) => JSON.parse(l) as [number, string, string]);
+    const live = events.filter((e) => e.kind !== 'end').map((e) => [e.time, e.kind, e.data]);
+    expect(recorded.slice(recorded.length - live.length)).toEqual(live);
+    c.client.end();
+  });
+
+  it('a watcher who loses the AUDITOR role stops receiving', async () => {
+    const w = await sessionWorld('sess-watch-lost');
+    await approve(w);
+    const auditor = await addMember(server, w.org, 'AUDITOR');
+    const { token, sessionId } = await startToken(w);
+    const c = await connect(token);
+    const stream = await shell(c);
+    await waitFor(() => text(c).includes('target$ '));
+    const watch = watchActivity(auditor.token, sessionId);
+    await waitFor(async () => (await auditActions(w)).some((e: { action: string }) => e.action === 'session.watch'));
+    stream.write('before\r');
+    await waitFor(() => watch.output().includes('echo: before'));
+    const removed = await server.gql(`mutation($id: ID!) { removeMember(input: { membershipId: $id }) { __typename } }`, { id: auditor.membershipId }, w.org.admin);
+    expect(removed.errors).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 400));
+    stream.write('after\r');
+    await waitFor(() => text(c).includes('echo: after'));
+    await waitFor(() => watch.completed);
+    expect(watch.output()).not.toContain('echo: after');
+    c.client.end();
+    await c.closed;
   });
 
   it('a token opens one connection only, and exec channels are bridged', async () => {

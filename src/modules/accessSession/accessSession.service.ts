@@ -203,7 +203,7 @@ async function loadVisibleSession(ctx: Context, globalId: string) {
  */
 export async function terminateSession(ctx: Context, input: { id: string }) {
   const session = await loadVisibleSession(ctx, input.id);
-  return ctx.db.$transaction(async (tx) => {
+  const updated = await ctx.db.$transaction(async (tx) => {
     const r = await loadVisibleRequest(ctx, tx, encodeGlobalID('AccessRequest', session.requestId));
     if (!viewerCan(ctx, r, { type: 'REVOKE' })) throw new ForbiddenError();
     if (session.state === 'ENDED') throw new InvalidRequestStateError(stateAt(r, ctx.clock.now()), 'The session has already ended.');
@@ -211,6 +211,9 @@ export async function terminateSession(ctx: Context, input: { id: string }) {
     await appendAudit(tx, ctx, { organizationId: session.organizationId, action: 'session.terminate', targetType: 'AccessSession', targetId: session.id, data: { requestId: session.requestId } });
     return updated;
   });
+  // Never connected: no proxy will announce the end to its watchers (a running one does, once closed).
+  if (session.state === 'ISSUED') ctx.events.publish({ topic: 'session.activity', sessionId: session.id, organizationId: session.organizationId, events: [], end: 'TERMINATED' });
+  return updated;
 }
 
 /** The asciicast text of a finished session, checked against its recorded hash; reading it is audited. */

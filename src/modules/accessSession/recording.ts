@@ -29,6 +29,8 @@ export class SessionRecorder {
   private failed = false;
   width = 80;
   height = 24;
+  /** Told of every event as it is recorded (the live watch); exactly what the recording gets, nothing else. */
+  onEvent: ((t: number, code: 'o' | 'i' | 'r', data: string) => void) | null = null;
 
   constructor(
     private readonly deps: AppDeps,
@@ -62,6 +64,7 @@ export class SessionRecorder {
     this.begin(this.width, this.height);
     const t = Math.round(performance.now() - this.started) / 1000;
     this.append(`${JSON.stringify([t, code, data])}\n`);
+    this.onEvent?.(t, code, data);
   }
 
   private append(line: string): void {

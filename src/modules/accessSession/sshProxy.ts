@@ -121,6 +121,23 @@ class LiveSession {
   ) {
     this.session = claimed.session;
     this.recorder = new SessionRecorder(deps, this.session.organizationId, this.session.id);
+    this.recorder.onEvent = (t, code, data) => {
+      this.activity.push([t, code, data]);
+      this.activityTimer ??= setImmediate(() => this.publishActivity());
+    };
+  }
+
+  private activity: [number, 'o' | 'i' | 'r', string][] = [];
+  private activityTimer: NodeJS.Immediate | null = null;
+
+  /** Live watchers (sessionActivity) get what was recorded since the last turn of the event loop, in one message. */
+  private publishActivity(end?: string): void {
+    if (this.activityTimer) clearImmediate(this.activityTimer);
+    this.activityTimer = null;
+    if (this.activity.length === 0 && end === undefined) return;
+    const events = this.activity;
+    this.activity = [];
+    this.deps.events.publish({ topic: 'session.activity', sessionId: this.session.id, organizationId: this.session.organizationId, events, ...(end === undefined ? {} : { end }) });
   }
 
   /** After authentication: opens the target, watches for reasons to end, and serves the user's channels. */
@@ -289,6 +306,7 @@ class LiveSession {
       } catch (error) {
         this.deps.logger.error({ event: 'session.end_not_recorded', sessionId: this.session.id, err: { name: (error as Error).name } }, 'the end of a session could not be recorded');
       }
+      this.publishActivity(reason);
       this.forget();
       void this.started;
     })();
