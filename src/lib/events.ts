@@ -54,8 +54,8 @@ export type SessionActivity = {
   topic: 'session.activity';
   sessionId: string;
   organizationId: string;
-  /** Asciicast events: [seconds since the session started, "o" | "i" | "r", data]. */
-  events: [number, 'o' | 'i' | 'r', string][];
+  /** Asciicast events: [seconds since the session started, "o" | "i" | "r" | "m", data]. */
+  events: [number, 'o' | 'i' | 'r' | 'm', string][];
   /** Set on the last message of a session: why it ended. */
   end?: string;
 };

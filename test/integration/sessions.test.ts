@@ -1,6 +1,7 @@
 // SSH sessions through the recording proxy, end to end on loopback: a real ssh2 target, the proxy started by the
 // app (SSH_PROXY_PORT), a real ssh2 client as the user, and the GraphQL endpoint for everything else.
 import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -267,6 +268,64 @@ describe('SSH sessions through the recording proxy', () => {
     expect(watch.output()).not.toContain('echo: after');
     c.client.end();
     await c.closed;
+  });
+
+  it('port forwarding (direct-tcpip) reaches the target’s side only when the policy allows it; recorded as a marker, not its bytes', async () => {
+    const echo = createServer((socket) => socket.pipe(socket));
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+    const echoPort = (echo.address() as AddressInfo).port;
+    const forward = (c: Connected, payload: string) =>
+      new Promise<string>((resolve, reject) =>
+        c.client.forwardOut('127.0.0.1', 40000, '127.0.0.1', echoPort, (err, ch) => {
+          if (err) return reject(err);
+          const got: Buffer[] = [];
+          ch.on('data', (d: Buffer) => {
+            got.push(d);
+            if (Buffer.concat(got).length >= payload.length) {
+              ch.close();
+              resolve(Buffer.concat(got).toString('utf8'));
+            }
+          });
+          ch.write(payload);
+        }),
+      );
+    try {
+      // The default: refused (the channel is rejected), and audited.
+      const closed = await sessionWorld('sess-fwd-off');
+      await approve(closed);
+      const a = await connect((await startToken(closed)).token);
+      await expect(forward(a, 'nope')).rejects.toThrow();
+      a.client.end();
+      await a.closed;
+      await waitFor(async () => (await auditActions(closed)).some((e: { action: string; data: { allowed?: boolean } }) => e.action === 'session.forward' && e.data.allowed === false));
+
+      // A SESSION policy with allowPortForwarding: bridged to the target, which connects on its loopback.
+      const w = await restrictedWorld(server, 'sess-fwd-on', { policy: { requestType: 'SESSION', allowPortForwarding: true } });
+      const asset = await server.gql(gql.createAsset, { input: { organizationId: w.org.orgId, name: 'target fwd', host: '127.0.0.1', port: target.port, hostKeyFingerprint: target.fingerprint } }, w.org.admin);
+      await server.gql(gql.link, { input: { credentialId: w.credentialId, assetId: asset.data.createAsset.asset.id } }, w.org.admin);
+      const req = await server.gql(gql.request, { input: { credentialId: w.credentialId, type: 'SESSION' } }, w.requester);
+      const sw: SessionWorld = { ...w, assetId: asset.data.createAsset.asset.id, requestId: req.data.requestAccess.accessRequest.id };
+      await approve(sw);
+      const { token, sessionId } = await startToken(sw);
+      const c = await connect(token);
+      const payload = 'forwarded-bytes-' + 'x'.repeat(100);
+      expect(await forward(c, payload)).toBe(payload);
+      c.client.end();
+      await c.closed;
+      let asciicast = '';
+      await waitFor(async () => {
+        const r = await server.gql(gql.recording, { id: sessionId }, w.org.admin);
+        asciicast = r.data?.sessionRecording?.asciicast ?? '';
+        return asciicast !== '';
+      });
+      const events = asciicast.trimEnd().split('\n').slice(1).map((l) => JSON.parse(l) as [number, string, string]);
+      expect(events.filter((e) => e[1] === 'm').map((e) => e[2])).toEqual([`forward 127.0.0.1:${echoPort}`]);
+      expect(asciicast).not.toContain('forwarded-bytes');
+      const audit = await auditActions(w);
+      expect(audit.find((e: { action: string }) => e.action === 'session.forward')?.data).toMatchObject({ destination: `127.0.0.1:${echoPort}`, allowed: true });
+    } finally {
+      echo.close();
+    }
   });
 
   it('a token opens one connection only, and exec channels are bridged', async () => {

@@ -1,6 +1,6 @@
 // An SSH server on loopback standing in for a real asset: password authentication for one account, a shell that
 // echoes what it is sent (and answers `exit`), and an exec handler. Real protocol, random port.
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import ssh2, { type Connection } from 'ssh2';
 
@@ -51,6 +51,17 @@ export async function startSshTarget(account: { username: string; password: stri
       ctx.reject(allowedKey ? ['password', 'publickey'] : ['password']);
     });
     client.on('ready', () => {
+      // direct-tcpip (what the proxy bridges for ssh -L): connect to the requested host:port, loopback only.
+      client.on('tcpip', (accept, reject, info) => {
+        if (info.destIP !== '127.0.0.1' && info.destIP !== 'localhost') return reject();
+        const socket = netConnect(info.destPort, '127.0.0.1');
+        socket.once('error', () => reject());
+        socket.once('connect', () => {
+          const channel = accept();
+          channel.on('error', () => undefined);
+          socket.pipe(channel).pipe(socket);
+        });
+      });
       client.on('session', (accept) => {
         const session = accept();
         session.on('pty', (acceptPty, _reject, info) => {

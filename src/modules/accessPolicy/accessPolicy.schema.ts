@@ -141,6 +141,7 @@ export const AccessPolicyNode = builder.prismaNode('AccessPolicy', {
     rotateOnCheckIn: t.exposeBoolean('rotateOnCheckIn', { description: 'Whether a PASSWORD credential gets a new generated password when a request ends.' }),
     releasableFields: t.field({ type: [ReleasableFieldEnum], description: 'Fields requests may release.', resolve: (p) => parsePolicy(p).releasableFields }),
     requestType: t.field({ type: AccessRequestTypeEnum, description: 'What its requests grant: released fields, or a recorded SSH session.', resolve: (p) => p.requestType as AccessRequestType }),
+    allowPortForwarding: t.boolean({ description: 'SESSION policies: sessions may forward ports (ssh -L) through the proxy to the target’s side.', resolve: (p) => p.allowPortForwarding }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When its rules last changed.' }),
     organization: t.relation('organization', { description: 'The organization it belongs to.' }),
@@ -211,6 +212,7 @@ const policyFields = (t: PothosSchemaTypes.InputFieldBuilder<BuilderTypes, 'Inpu
   rotateOnCheckIn: t.boolean({ description: 'Generate a new password when a request ends (default false).' }),
   releasableFields: t.field({ type: [ReleasableFieldEnum], description: 'Fields requests may release (default all). Ignored by SESSION policies, which release none.' }),
   requestType: t.field({ type: AccessRequestTypeEnum, description: 'What its requests grant (default FIELD_RELEASE).' }),
+  allowPortForwarding: t.boolean({ description: 'SESSION policies: sessions may forward ports to the target’s side (ssh -L; default false). Ignored by FIELD_RELEASE policies.' }),
 });
 
 const CreateAccessPolicyInput = builder.inputType('CreateAccessPolicyInput', {

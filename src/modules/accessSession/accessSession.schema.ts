@@ -133,7 +133,7 @@ const SessionActivityEventRef = builder.objectRef<ActivityEvent>('SessionActivit
   description: 'One event of a running session as its recording gets it (asciicast v2), or the last one, when it ended.',
   fields: (t) => ({
     time: t.exposeFloat('time', { description: 'Seconds since the session started (as in the recording).' }),
-    kind: t.exposeString('kind', { description: '"o": output the user received, "i": input the user sent, "r": a window change ("COLSxROWS"), "end": the session ended (the last event).' }),
+    kind: t.exposeString('kind', { description: '"o": output the user received, "i": input the user sent, "r": a window change ("COLSxROWS"), "m": a marker (e.g. "forward 127.0.0.1:5432" when a port forward opened), "end": the session ended (the last event).' }),
     data: t.exposeString('data', { description: 'The text (for "end": the end reason).' }),
     endReason: t.exposeString('endReason', { nullable: true, description: 'On the "end" event: why the session ended (see AccessSession.endReason); null otherwise.' }),
   }),

@@ -9,7 +9,7 @@ import { hashToken, newToken } from '../../lib/tokens.ts';
 import { anonymousPolicy } from '../../policy/policy.ts';
 import { appendAudit, type AuditEntry } from '../audit/audit.chain.ts';
 import { InvalidRequestStateError } from '../accessRequest/accessRequest.errors.ts';
-import { loadVisibleRequest, stateAt, viewerCan } from '../accessRequest/accessRequest.queries.ts';
+import { loadVisibleRequest, snapshotOfRow, stateAt, viewerCan } from '../accessRequest/accessRequest.queries.ts';
 import { openSecret } from '../credential/secrets.ts';
 import { readRecording } from './recording.ts';
 
@@ -84,6 +84,8 @@ export type ClaimedSession = {
   session: AccessSession;
   asset: { id: string; name: string; host: string; port: number; hostKeyFingerprint: string };
   username: string;
+  /** The request's policy (as snapshotted when requested) lets the session forward ports (ssh -L). */
+  allowPortForwarding: boolean;
 };
 
 /** Why the proxy refuses a token (audited as `session.refused`, never told in more detail than "refused"). */
@@ -115,7 +117,9 @@ export async function claimSessionToken(deps: AppDeps, token: string, clientAddr
     await deps.db.accessSession.update({ where: { id: session.id }, data: { state: 'ENDED', endedAt: now, endReason: 'ASSET_NOT_READY' } });
     return { ok: false, reason: 'ASSET_NOT_READY', session };
   }
-  return { ok: true, claimed: { session, username: credential.username, asset: { id: asset.id, name: asset.name, host: asset.host, port: asset.port, hostKeyFingerprint: asset.hostKeyFingerprint } } };
+  const request = await deps.db.accessRequest.findUnique({ where: { id: session.requestId } });
+  const allowPortForwarding = request ? snapshotOfRow(request).allowPortForwarding === true : false;
+  return { ok: true, claimed: { session, username: credential.username, allowPortForwarding, asset: { id: asset.id, name: asset.name, host: asset.host, port: asset.port, hostKeyFingerprint: asset.hostKeyFingerprint } } };
 }
 
 /**

@@ -30,7 +30,7 @@ export class SessionRecorder {
   width = 80;
   height = 24;
   /** Told of every event as it is recorded (the live watch); exactly what the recording gets, nothing else. */
-  onEvent: ((t: number, code: 'o' | 'i' | 'r', data: string) => void) | null = null;
+  onEvent: ((t: number, code: 'o' | 'i' | 'r' | 'm', data: string) => void) | null = null;
 
   constructor(
     private readonly deps: AppDeps,
@@ -59,7 +59,12 @@ export class SessionRecorder {
     this.event('r', `${cols}x${rows}`);
   }
 
-  private event(code: 'o' | 'i' | 'r', data: string): void {
+  /** An asciicast marker: something happened that is not terminal text (a port forward opened). */
+  marker(label: string): void {
+    this.event('m', label);
+  }
+
+  private event(code: 'o' | 'i' | 'r' | 'm', data: string): void {
     if (data.length === 0) return;
     this.begin(this.width, this.height);
     const t = Math.round(performance.now() - this.started) / 1000;

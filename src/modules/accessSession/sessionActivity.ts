@@ -7,7 +7,7 @@ import { appendAudit } from '../audit/audit.chain.ts';
 import { CLOSE_SLOW_CONSUMER } from '../realtime/feed.ts';
 
 /** One event of a watched session: an asciicast event, or (last) the end with its reason. */
-export type ActivityEvent = { time: number; kind: 'o' | 'i' | 'r' | 'end'; data: string; endReason: string | null };
+export type ActivityEvent = { time: number; kind: 'o' | 'i' | 'r' | 'm' | 'end'; data: string; endReason: string | null };
 
 /**
  * Events held for one watcher that has not taken them yet. The proxy never waits for watchers: a watcher this far
