@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 export const WEB_DIST = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
 /** The dashboard's client routes (src/App.tsx); each is answered with index.html. */
-const CLIENT_ROUTES = /^\/(?:signin|credentials|requests|approvals|feed|audit|admin|security)(?:\/[^/]*)*\/?$/;
+const CLIENT_ROUTES = /^\/(?:signin|credentials|requests|approvals|feed|audit|sessions|admin|security)(?:\/[^/]*)*\/?$/;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

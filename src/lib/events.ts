@@ -8,6 +8,7 @@ import { errorLabel, REDIS_FAIL_FAST, type DependencyHealth } from './health.ts'
  */
 export type DomainEvent =
   | AccessRequestChanged
+  | SessionActivity
   | {
       /**
        * New entries were appended to an audit chain (an organization's, or the system chain when null). Sent
@@ -41,6 +42,22 @@ export type AccessRequestChanged = {
   to: string;
   currentStep: number;
   at: string;
+};
+
+/**
+ * What a running SSH session's recording just got (docs/sessions.md, live watch): the exception to "ids only",
+ * because the live view has nowhere else to read from until the recording is sealed. It carries exactly the
+ * asciicast events the recording contains (never the target's password, which is not on any channel), to the
+ * instances only; `sessionActivity` re-authorizes each watcher before delivering. `end` is the last one.
+ */
+export type SessionActivity = {
+  topic: 'session.activity';
+  sessionId: string;
+  organizationId: string;
+  /** Asciicast events: [seconds since the session started, "o" | "i" | "r" | "m", data]. */
+  events: [number, 'o' | 'i' | 'r' | 'm', string][];
+  /** Set on the last message of a session: why it ended. */
+  end?: string;
 };
 
 /** The default Redis channel (REDIS_EVENTS_CHANNEL): instances exchange events only within one channel. */

@@ -1,6 +1,7 @@
 // SSH sessions through the recording proxy, end to end on loopback: a real ssh2 target, the proxy started by the
 // app (SSH_PROXY_PORT), a real ssh2 client as the user, and the GraphQL endpoint for everything else.
 import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,9 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/process.ts';
 import ssh2 from 'ssh2';
+import WebSocket from 'ws';
+import { createClient, type Client as WsClient } from 'graphql-ws';
+import { addMember } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { startSshTarget, type SshTarget } from '../support/sshTarget.ts';
 import { APPROVE, CREATE_CREDENTIAL, CREATE_POLICY, REVEAL, SECRET, localOf, restrictedWorld, type World } from '../adversarial/support.ts';
@@ -27,7 +31,9 @@ beforeAll(async () => {
   keyDir = mkdtempSync(join(tmpdir(), 'vaultgate-proxy-key-'));
   server = await startTestServer({ env: { SSH_PROXY_PORT: String(proxyPort), SSH_PROXY_HOST_KEY_FILE: join(keyDir, 'ssh_proxy_host_key') } });
 });
+const wsClients: WsClient[] = [];
 afterAll(async () => {
+  await Promise.all(wsClients.map((c) => c.dispose()));
   await server?.stop();
   await target?.close();
   if (keyDir) rmSync(keyDir, { recursive: true, force: true });
@@ -112,6 +118,23 @@ async function auditActions(w: World) {
   return res.data.auditEvents.edges.map((e: { node: { action: string; data: string } }) => ({ action: e.node.action, data: JSON.parse(e.node.data) }));
 }
 
+type Activity = { time: number; kind: string; data: string; endReason: string | null };
+
+/** `sessionActivity` through a real graphql-ws client: what arrived, errors, and whether it completed. */
+function watchActivity(token: string, sessionId: string) {
+  const received: { data?: { sessionActivity: Activity }; errors?: { extensions?: { code?: string } }[] }[] = [];
+  const errors: unknown[] = [];
+  let completed = false;
+  const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { token }, retryAttempts: 0, lazy: true });
+  wsClients.push(client);
+  client.subscribe(
+    { query: 'subscription($id: ID!) { sessionActivity(sessionId: $id) { time kind data endReason } }', variables: { id: sessionId } },
+    { next: (v) => received.push(v as never), error: (e) => errors.push(e), complete: () => (completed = true) },
+  );
+  const events = () => received.flatMap((r) => (r.data ? [r.data.sessionActivity] : []));
+  return { received, errors, events, output: () => events().filter((e) => e.kind === 'o').map((e) => e.data).join(''), get completed() { return completed; } };
+}
+
 describe('SSH sessions through the recording proxy', () => {
   it('refused before approval; an Available session bridges a shell, never shows the password, and is recorded byte-exact', async () => {
     const w = await sessionWorld('sess-main');
@@ -180,6 +203,129 @@ describe('SSH sessions through the recording proxy', () => {
     // A requester (MEMBER) cannot read recordings.
     const byRequester = await server.gql(gql.recording, { id: sessionId }, w.requester);
     expect(byRequester.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('an AUDITOR watches a running session live (sessionActivity); a MEMBER is refused; terminating completes the watch', async () => {
+    const w = await sessionWorld('sess-watch');
+    await approve(w);
+    const auditor = await addMember(server, w.org, 'AUDITOR');
+    const { token, sessionId } = await startToken(w);
+    const c = await connect(token);
+    const stream = await shell(c);
+    await waitFor(() => text(c).includes('target$ '));
+
+    const watch = watchActivity(auditor.token, sessionId);
+    const refused = watchActivity(w.requester.token, sessionId);
+    await waitFor(async () => (await auditActions(w)).some((e: { action: string }) => e.action === 'session.watch'));
+    stream.write('watched words\r');
+    await waitFor(() => watch.output().includes('echo: watched words'));
+    expect(watch.events().filter((e) => e.kind === 'i').map((e) => e.data).join('')).toBe('watched words\r');
+    expect(watch.completed).toBe(false);
+
+    await waitFor(() => refused.completed || refused.errors.length > 0);
+    expect(refused.events()).toEqual([]);
+    expect(JSON.stringify([refused.received, refused.errors])).toContain('FORBIDDEN');
+
+    const term = await server.gql(gql.terminate, { input: { id: sessionId } }, w.approvers[0]);
+    expect(term.data.terminateSession.__typename).toBe('TerminateSessionPayload');
+    await waitFor(() => watch.completed);
+    const events = watch.events();
+    expect(events.at(-1)).toMatchObject({ kind: 'end', endReason: 'TERMINATED' });
+    expect(watch.output()).toContain('terminated');
+    expect(JSON.stringify(events)).not.toContain(TARGET_PASSWORD);
+
+    // What the watcher saw is what the recording holds (from when it started watching).
+    let asciicast = '';
+    await waitFor(async () => {
+      const r = await server.gql(gql.recording, { id: sessionId }, w.org.admin);
+      asciicast = r.data?.sessionRecording?.asciicast ?? '';
+      return asciicast !== '';
+    });
+    const recorded = asciicast.trimEnd().split('\n').slice(1).map((l) => JSON.parse(l) as [number, string, string]);
+    const live = events.filter((e) => e.kind !== 'end').map((e) => [e.time, e.kind, e.data]);
+    expect(recorded.slice(recorded.length - live.length)).toEqual(live);
+    c.client.end();
+  });
+
+  it('a watcher who loses the AUDITOR role stops receiving', async () => {
+    const w = await sessionWorld('sess-watch-lost');
+    await approve(w);
+    const auditor = await addMember(server, w.org, 'AUDITOR');
+    const { token, sessionId } = await startToken(w);
+    const c = await connect(token);
+    const stream = await shell(c);
+    await waitFor(() => text(c).includes('target$ '));
+    const watch = watchActivity(auditor.token, sessionId);
+    await waitFor(async () => (await auditActions(w)).some((e: { action: string }) => e.action === 'session.watch'));
+    stream.write('before\r');
+    await waitFor(() => watch.output().includes('echo: before'));
+    const removed = await server.gql(`mutation($id: ID!) { removeMember(input: { membershipId: $id }) { __typename } }`, { id: auditor.membershipId }, w.org.admin);
+    expect(removed.errors).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 400));
+    stream.write('after\r');
+    await waitFor(() => text(c).includes('echo: after'));
+    await waitFor(() => watch.completed);
+    expect(watch.output()).not.toContain('echo: after');
+    c.client.end();
+    await c.closed;
+  });
+
+  it('port forwarding (direct-tcpip) reaches the target’s side only when the policy allows it; recorded as a marker, not its bytes', async () => {
+    const echo = createServer((socket) => socket.pipe(socket));
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+    const echoPort = (echo.address() as AddressInfo).port;
+    const forward = (c: Connected, payload: string) =>
+      new Promise<string>((resolve, reject) =>
+        c.client.forwardOut('127.0.0.1', 40000, '127.0.0.1', echoPort, (err, ch) => {
+          if (err) return reject(err);
+          const got: Buffer[] = [];
+          ch.on('data', (d: Buffer) => {
+            got.push(d);
+            if (Buffer.concat(got).length >= payload.length) {
+              ch.close();
+              resolve(Buffer.concat(got).toString('utf8'));
+            }
+          });
+          ch.write(payload);
+        }),
+      );
+    try {
+      // The default: refused (the channel is rejected), and audited.
+      const closed = await sessionWorld('sess-fwd-off');
+      await approve(closed);
+      const a = await connect((await startToken(closed)).token);
+      await expect(forward(a, 'nope')).rejects.toThrow();
+      a.client.end();
+      await a.closed;
+      await waitFor(async () => (await auditActions(closed)).some((e: { action: string; data: { allowed?: boolean } }) => e.action === 'session.forward' && e.data.allowed === false));
+
+      // A SESSION policy with allowPortForwarding: bridged to the target, which connects on its loopback.
+      const w = await restrictedWorld(server, 'sess-fwd-on', { policy: { requestType: 'SESSION', allowPortForwarding: true } });
+      const asset = await server.gql(gql.createAsset, { input: { organizationId: w.org.orgId, name: 'target fwd', host: '127.0.0.1', port: target.port, hostKeyFingerprint: target.fingerprint } }, w.org.admin);
+      await server.gql(gql.link, { input: { credentialId: w.credentialId, assetId: asset.data.createAsset.asset.id } }, w.org.admin);
+      const req = await server.gql(gql.request, { input: { credentialId: w.credentialId, type: 'SESSION' } }, w.requester);
+      const sw: SessionWorld = { ...w, assetId: asset.data.createAsset.asset.id, requestId: req.data.requestAccess.accessRequest.id };
+      await approve(sw);
+      const { token, sessionId } = await startToken(sw);
+      const c = await connect(token);
+      const payload = 'forwarded-bytes-' + 'x'.repeat(100);
+      expect(await forward(c, payload)).toBe(payload);
+      c.client.end();
+      await c.closed;
+      let asciicast = '';
+      await waitFor(async () => {
+        const r = await server.gql(gql.recording, { id: sessionId }, w.org.admin);
+        asciicast = r.data?.sessionRecording?.asciicast ?? '';
+        return asciicast !== '';
+      });
+      const events = asciicast.trimEnd().split('\n').slice(1).map((l) => JSON.parse(l) as [number, string, string]);
+      expect(events.filter((e) => e[1] === 'm').map((e) => e[2])).toEqual([`forward 127.0.0.1:${echoPort}`]);
+      expect(asciicast).not.toContain('forwarded-bytes');
+      const audit = await auditActions(w);
+      expect(audit.find((e: { action: string }) => e.action === 'session.forward')?.data).toMatchObject({ destination: `127.0.0.1:${echoPort}`, allowed: true });
+    } finally {
+      echo.close();
+    }
   });
 
   it('a token opens one connection only, and exec channels are bridged', async () => {

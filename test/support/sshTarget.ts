@@ -3,7 +3,7 @@
 // `chpasswd` imitates the real command as a target would let an account run it for itself: it reads
 // `user:password` lines on stdin until EOF and sets them, exit status 0; a line for another user, a malformed
 // line, or `failChanges` answers on stderr with exit status 1 and changes nothing.
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import ssh2, { type Connection } from 'ssh2';
 
@@ -74,6 +74,17 @@ export async function startSshTarget(account: { username: string; password: stri
       ctx.reject(allowedKey ? ['password', 'publickey'] : ['password']);
     });
     client.on('ready', () => {
+      // direct-tcpip (what the proxy bridges for ssh -L): connect to the requested host:port, loopback only.
+      client.on('tcpip', (accept, reject, info) => {
+        if (info.destIP !== '127.0.0.1' && info.destIP !== 'localhost') return reject();
+        const socket = netConnect(info.destPort, '127.0.0.1');
+        socket.once('error', () => reject());
+        socket.once('connect', () => {
+          const channel = accept();
+          channel.on('error', () => undefined);
+          socket.pipe(channel).pipe(socket);
+        });
+      });
       client.on('session', (accept) => {
         const session = accept();
         session.on('pty', (acceptPty, _reject, info) => {

@@ -14,6 +14,7 @@ import { AccessFeedPage } from './pages/AccessFeed';
 import { AuditPage } from './pages/Audit';
 import { AdminPage } from './pages/Admin';
 import { SecurityPage } from './pages/Security';
+import { SessionsPage } from './pages/Sessions';
 
 const SignOut = graphql(`
   mutation ShellSignOut {
@@ -43,6 +44,7 @@ const NAV = [
   { to: '/approvals', label: 'Approvals', testid: 'nav-approvals' },
   { to: '/feed', label: 'Access feed', testid: 'nav-access-feed', watchers: true },
   { to: '/audit', label: 'Audit', testid: 'nav-audit', watchers: true },
+  { to: '/sessions', label: 'Sessions', testid: 'nav-sessions', recordings: true },
   { to: '/admin', label: 'Administration', testid: 'nav-admin', admins: true },
   { to: '/security', label: 'Security', testid: 'nav-security' },
 ];
@@ -69,7 +71,12 @@ function Shell() {
     clearSession();
     navigate('/signin');
   };
-  const visible = NAV.filter((n) => (!n.watchers || canWatch(org?.viewerRole)) && (!n.admins || org?.viewerRole === 'ADMIN'));
+  const visible = NAV.filter(
+    (n) =>
+      (!n.watchers || canWatch(org?.viewerRole)) &&
+      (!n.admins || org?.viewerRole === 'ADMIN') &&
+      (!n.recordings || org?.viewerRole === 'ADMIN' || org?.viewerRole === 'AUDITOR'),
+  );
   return (
     <div className="shell">
       <a className="skip" href="#main">
@@ -129,6 +136,7 @@ function Page({ path }: { path: string }) {
   if (path.startsWith('/approvals')) return <ApprovalsPage />;
   if (path.startsWith('/feed')) return <AccessFeedPage />;
   if (path.startsWith('/audit')) return <AuditPage />;
+  if (path.startsWith('/sessions')) return <SessionsPage />;
   if (path.startsWith('/admin')) return <AdminPage />;
   return (
     <section>

@@ -142,6 +142,7 @@ export const AccessPolicyNode = builder.prismaNode('AccessPolicy', {
     changeOnTargetAfterCheckIn: t.exposeBoolean('changeOnTargetAfterCheckIn', { description: 'Whether, when a checked-out request ends, the password is changed on the target (SSH asset or PostgreSQL role) and the vault, so the released password stops working there.' }),
     releasableFields: t.field({ type: [ReleasableFieldEnum], description: 'Fields requests may release.', resolve: (p) => parsePolicy(p).releasableFields }),
     requestType: t.field({ type: AccessRequestTypeEnum, description: 'What its requests grant: released fields, or a recorded SSH session.', resolve: (p) => p.requestType as AccessRequestType }),
+    allowPortForwarding: t.boolean({ description: 'SESSION policies: sessions may forward ports (ssh -L) through the proxy to the target’s side.', resolve: (p) => p.allowPortForwarding }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When its rules last changed.' }),
     organization: t.relation('organization', { description: 'The organization it belongs to.' }),
@@ -213,6 +214,7 @@ const policyFields = (t: PothosSchemaTypes.InputFieldBuilder<BuilderTypes, 'Inpu
   changeOnTargetAfterCheckIn: t.boolean({ description: 'Change the password on the target, not only in the vault, when a checked-out request ends (default false; replaces rotateOnCheckIn for credentials with a target).' }),
   releasableFields: t.field({ type: [ReleasableFieldEnum], description: 'Fields requests may release (default all). Ignored by SESSION policies, which release none.' }),
   requestType: t.field({ type: AccessRequestTypeEnum, description: 'What its requests grant (default FIELD_RELEASE).' }),
+  allowPortForwarding: t.boolean({ description: 'SESSION policies: sessions may forward ports to the target’s side (ssh -L; default false). Ignored by FIELD_RELEASE policies.' }),
 });
 
 const CreateAccessPolicyInput = builder.inputType('CreateAccessPolicyInput', {

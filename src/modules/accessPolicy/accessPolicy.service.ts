@@ -69,7 +69,10 @@ export function parsePolicy(row: AccessPolicy): ParsedPolicy {
 export type PolicySnapshot = Pick<
   ParsedPolicy,
   'name' | 'steps' | 'reviewRequired' | 'reviewers' | 'reviewCommentRequired' | 'approversMayChangeWindow' | 'maxDurationMinutes' | 'rotateOnCheckIn' | 'changeOnTargetAfterCheckIn' | 'releasableFields'
->;
+> & {
+  /** Absent from snapshots taken before it existed: no forwarding. */
+  allowPortForwarding?: boolean;
+};
 
 export const snapshotOf = (p: ParsedPolicy): PolicySnapshot => ({
   name: p.name,
@@ -82,6 +85,7 @@ export const snapshotOf = (p: ParsedPolicy): PolicySnapshot => ({
   rotateOnCheckIn: p.rotateOnCheckIn,
   changeOnTargetAfterCheckIn: p.changeOnTargetAfterCheckIn,
   releasableFields: p.releasableFields,
+  allowPortForwarding: p.allowPortForwarding,
 });
 
 /**
@@ -195,6 +199,7 @@ const policyInput = z
     changeOnTargetAfterCheckIn: z.boolean().default(false),
     releasableFields: z.array(z.enum(RELEASABLE_FIELDS)).min(1).max(RELEASABLE_FIELDS.length).default(['PASSWORD', 'OTP_CODE', 'API_KEY_SECRET', 'SSH_PRIVATE_KEY', 'PASSPHRASE']),
     requestType: z.enum(ACCESS_REQUEST_TYPES).default('FIELD_RELEASE'),
+    allowPortForwarding: z.boolean().default(false),
   })
   .superRefine((p, zc) => {
     if (p.defaultDurationMinutes > p.maxDurationMinutes) zc.addIssue({ code: 'custom', path: ['defaultDurationMinutes'], message: 'must not exceed maxDurationMinutes' });
@@ -263,6 +268,7 @@ function rowData(data: z.infer<typeof policyInput>, refs: Awaited<ReturnType<typ
     changeOnTargetAfterCheckIn: data.changeOnTargetAfterCheckIn,
     releasableFields: JSON.stringify([...new Set(data.releasableFields)]),
     requestType: data.requestType,
+    allowPortForwarding: data.allowPortForwarding,
   };
 }
 
@@ -279,6 +285,7 @@ const auditShape = (p: ParsedPolicy) => ({
   rotateOnCheckIn: p.rotateOnCheckIn,
   changeOnTargetAfterCheckIn: p.changeOnTargetAfterCheckIn,
   requestType: p.requestType,
+  allowPortForwarding: p.allowPortForwarding,
 });
 
 export async function createAccessPolicy(ctx: Context, input: AccessPolicyInput & { organizationId: string }) {

@@ -14,6 +14,7 @@ import {
   startSession,
   terminateSession,
 } from './accessSession.service.ts';
+import { watchSession, type ActivityEvent } from './sessionActivity.ts';
 
 export const AccessSessionNode = builder.prismaNode('AccessSession', {
   description: 'One SSH session through vaultgate’s recording proxy, opened with a startSession token for a SESSION access request.',
@@ -125,5 +126,27 @@ builder.queryFields((t) => ({
     errors: { types: [RecordingUnavailableError] },
     args: { id: t.arg.id({ required: true, description: 'Global id of the session.' }) },
     resolve: (_r, args, ctx) => readSessionRecording(ctx, { id: String(args.id) }),
+  }),
+}));
+
+const SessionActivityEventRef = builder.objectRef<ActivityEvent>('SessionActivityEvent').implement({
+  description: 'One event of a running session as its recording gets it (asciicast v2), or the last one, when it ended.',
+  fields: (t) => ({
+    time: t.exposeFloat('time', { description: 'Seconds since the session started (as in the recording).' }),
+    kind: t.exposeString('kind', { description: '"o": output the user received, "i": input the user sent, "r": a window change ("COLSxROWS"), "m": a marker (e.g. "forward 127.0.0.1:5432" when a port forward opened), "end": the session ended (the last event).' }),
+    data: t.exposeString('data', { description: 'The text (for "end": the end reason).' }),
+    endReason: t.exposeString('endReason', { nullable: true, description: 'On the "end" event: why the session ended (see AccessSession.endReason); null otherwise.' }),
+  }),
+});
+
+builder.subscriptionFields((t) => ({
+  sessionActivity: t.field({
+    type: SessionActivityEventRef,
+    description:
+      'Watch a session live (ADMIN, AUDITOR: whoever may read its recording): its asciicast events as they are recorded, then an "end" event, and the subscription completes. Starting is audited (`session.watch`); the permission is re-checked while watching. Events from before the subscription are in the recording, not here.',
+    authScopes: { can: 'accessSession:readRecording' },
+    args: { sessionId: t.arg.id({ required: true, description: 'Global id of the session.' }) },
+    subscribe: (_root, args, ctx) => watchSession(ctx, String(args.sessionId)),
+    resolve: (event) => event,
   }),
 }));

@@ -9,7 +9,7 @@ import { hashToken, newToken } from '../../lib/tokens.ts';
 import { anonymousPolicy } from '../../policy/policy.ts';
 import { appendAudit, type AuditEntry } from '../audit/audit.chain.ts';
 import { InvalidRequestStateError } from '../accessRequest/accessRequest.errors.ts';
-import { loadVisibleRequest, stateAt, viewerCan } from '../accessRequest/accessRequest.queries.ts';
+import { loadVisibleRequest, snapshotOfRow, stateAt, viewerCan } from '../accessRequest/accessRequest.queries.ts';
 import { openSecret } from '../credential/secrets.ts';
 import { readRecording } from './recording.ts';
 
@@ -84,6 +84,8 @@ export type ClaimedSession = {
   session: AccessSession;
   asset: { id: string; name: string; host: string; port: number; hostKeyFingerprint: string };
   username: string;
+  /** The request's policy (as snapshotted when requested) lets the session forward ports (ssh -L). */
+  allowPortForwarding: boolean;
 };
 
 /** Why the proxy refuses a token (audited as `session.refused`, never told in more detail than "refused"). */
@@ -115,7 +117,9 @@ export async function claimSessionToken(deps: AppDeps, token: string, clientAddr
     await deps.db.accessSession.update({ where: { id: session.id }, data: { state: 'ENDED', endedAt: now, endReason: 'ASSET_NOT_READY' } });
     return { ok: false, reason: 'ASSET_NOT_READY', session };
   }
-  return { ok: true, claimed: { session, username: credential.username, asset: { id: asset.id, name: asset.name, host: asset.host, port: asset.port, hostKeyFingerprint: asset.hostKeyFingerprint } } };
+  const request = await deps.db.accessRequest.findUnique({ where: { id: session.requestId } });
+  const allowPortForwarding = request ? snapshotOfRow(request).allowPortForwarding === true : false;
+  return { ok: true, claimed: { session, username: credential.username, allowPortForwarding, asset: { id: asset.id, name: asset.name, host: asset.host, port: asset.port, hostKeyFingerprint: asset.hostKeyFingerprint } } };
 }
 
 /**
@@ -203,7 +207,7 @@ async function loadVisibleSession(ctx: Context, globalId: string) {
  */
 export async function terminateSession(ctx: Context, input: { id: string }) {
   const session = await loadVisibleSession(ctx, input.id);
-  return ctx.db.$transaction(async (tx) => {
+  const updated = await ctx.db.$transaction(async (tx) => {
     const r = await loadVisibleRequest(ctx, tx, encodeGlobalID('AccessRequest', session.requestId));
     if (!viewerCan(ctx, r, { type: 'REVOKE' })) throw new ForbiddenError();
     if (session.state === 'ENDED') throw new InvalidRequestStateError(stateAt(r, ctx.clock.now()), 'The session has already ended.');
@@ -211,6 +215,9 @@ export async function terminateSession(ctx: Context, input: { id: string }) {
     await appendAudit(tx, ctx, { organizationId: session.organizationId, action: 'session.terminate', targetType: 'AccessSession', targetId: session.id, data: { requestId: session.requestId } });
     return updated;
   });
+  // Never connected: no proxy will announce the end to its watchers (a running one does, once closed).
+  if (session.state === 'ISSUED') ctx.events.publish({ topic: 'session.activity', sessionId: session.id, organizationId: session.organizationId, events: [], end: 'TERMINATED' });
+  return updated;
 }
 
 /** The asciicast text of a finished session, checked against its recorded hash; reading it is audited. */

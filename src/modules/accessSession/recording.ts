@@ -29,6 +29,8 @@ export class SessionRecorder {
   private failed = false;
   width = 80;
   height = 24;
+  /** Told of every event as it is recorded (the live watch); exactly what the recording gets, nothing else. */
+  onEvent: ((t: number, code: 'o' | 'i' | 'r' | 'm', data: string) => void) | null = null;
 
   constructor(
     private readonly deps: AppDeps,
@@ -57,11 +59,17 @@ export class SessionRecorder {
     this.event('r', `${cols}x${rows}`);
   }
 
-  private event(code: 'o' | 'i' | 'r', data: string): void {
+  /** An asciicast marker: something happened that is not terminal text (a port forward opened). */
+  marker(label: string): void {
+    this.event('m', label);
+  }
+
+  private event(code: 'o' | 'i' | 'r' | 'm', data: string): void {
     if (data.length === 0) return;
     this.begin(this.width, this.height);
     const t = Math.round(performance.now() - this.started) / 1000;
     this.append(`${JSON.stringify([t, code, data])}\n`);
+    this.onEvent?.(t, code, data);
   }
 
   private append(line: string): void {

@@ -121,6 +121,23 @@ class LiveSession {
   ) {
     this.session = claimed.session;
     this.recorder = new SessionRecorder(deps, this.session.organizationId, this.session.id);
+    this.recorder.onEvent = (t, code, data) => {
+      this.activity.push([t, code, data]);
+      this.activityTimer ??= setImmediate(() => this.publishActivity());
+    };
+  }
+
+  private activity: [number, 'o' | 'i' | 'r' | 'm', string][] = [];
+  private activityTimer: NodeJS.Immediate | null = null;
+
+  /** Live watchers (sessionActivity) get what was recorded since the last turn of the event loop, in one message. */
+  private publishActivity(end?: string): void {
+    if (this.activityTimer) clearImmediate(this.activityTimer);
+    this.activityTimer = null;
+    if (this.activity.length === 0 && end === undefined) return;
+    const events = this.activity;
+    this.activity = [];
+    this.deps.events.publish({ topic: 'session.activity', sessionId: this.session.id, organizationId: this.session.organizationId, events, ...(end === undefined ? {} : { end }) });
   }
 
   /** After authentication: opens the target, watches for reasons to end, and serves the user's channels. */
@@ -132,6 +149,35 @@ class LiveSession {
     });
     this.client.on('close', () => void this.end('CLIENT_CLOSED'));
     this.client.on('session', (accept) => this.serve(accept()));
+    this.client.on('tcpip', (accept, reject, info) => void this.forward(accept, reject, info));
+  }
+
+  /**
+   * A direct-tcpip channel (ssh -L): bridged to the target, which opens the connection on its side, when the
+   * request's policy allows it. The recording gets a marker that it opened and the audit log an entry; the
+   * forwarded bytes are neither recorded nor looked at.
+   */
+  private async forward(accept: () => ServerChannel, reject: () => void, info: ssh2.TcpipRequestInfo): Promise<void> {
+    const destination = `${info.destIP}:${info.destPort}`;
+    const allowed = this.claimed.allowPortForwarding;
+    await auditForSession(this.deps, this.session.userId, {
+      organizationId: this.session.organizationId,
+      action: 'session.forward',
+      targetType: 'AccessSession',
+      targetId: this.session.id,
+      data: { requestId: this.session.requestId, destination, allowed },
+    }).catch(() => undefined);
+    if (!allowed || this.ended) return reject();
+    const problem = await this.targetReady;
+    if (problem || !this.target || this.ended) return reject();
+    this.target.forwardOut(info.srcIP, info.srcPort, info.destIP, info.destPort, (err, remote) => {
+      if (err || this.ended) return reject();
+      this.recorder.marker(`forward ${destination}`);
+      const local = accept();
+      local.on('error', () => undefined);
+      remote.on('error', () => undefined);
+      local.pipe(remote).pipe(local);
+    });
   }
 
   private async check(): Promise<void> {
@@ -289,6 +335,7 @@ class LiveSession {
       } catch (error) {
         this.deps.logger.error({ event: 'session.end_not_recorded', sessionId: this.session.id, err: { name: (error as Error).name } }, 'the end of a session could not be recorded');
       }
+      this.publishActivity(reason);
       this.forget();
       void this.started;
     })();

@@ -89,9 +89,10 @@ type WithCursor = { after?: string | null };
 /**
  * Subscribes while the component is mounted. `cursorOf` picks the event's cursor; it is written into the
  * subscription's own variables, which graphql-ws sends again on every reconnect, so the server resumes from it.
- * `key` re-subscribes from scratch when it changes (e.g. a new filter).
+ * `key` re-subscribes from scratch when it changes (e.g. a new filter). Subscriptions without a cursor (a live
+ * session view) return null from `cursorOf`.
  */
-export function useSubscription<R, V extends WithCursor>(
+export function useSubscription<R, V extends object>(
   doc: TypedDocumentString<R, V>,
   variables: V | null,
   onData: (data: R) => void,
@@ -106,7 +107,7 @@ export function useSubscription<R, V extends WithCursor>(
     if (key === null) return;
     const c = liveClient();
     if (!c) return;
-    const payload = { query: doc.toString(), variables: JSON.parse(key) as V & Record<string, unknown> };
+    const payload = { query: doc.toString(), variables: JSON.parse(key) as V & WithCursor & Record<string, unknown> };
     const stop = c.subscribe<R>(payload, {
       next: (result) => {
         if (!result.data) return;

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "AccessPolicy" ADD COLUMN     "allowPortForwarding" BOOLEAN NOT NULL DEFAULT false;
