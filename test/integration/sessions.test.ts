@@ -11,6 +11,7 @@ import { freePort } from '../support/process.ts';
 import ssh2 from 'ssh2';
 import WebSocket from 'ws';
 import { createClient, type Client as WsClient } from 'graphql-ws';
+import { enqueueWorkflowDeliveries } from '../../src/modules/workflow/workflow.matching.ts';
 import { addMember } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/harness.ts';
 import { startSshTarget, type SshTarget } from '../support/sshTarget.ts';
@@ -245,6 +246,69 @@ describe('SSH sessions through the recording proxy', () => {
     const live = events.filter((e) => e.kind !== 'end').map((e) => [e.time, e.kind, e.data]);
     expect(recorded.slice(recorded.length - live.length)).toEqual(live);
     c.client.end();
+  });
+
+  it('sessionStarted and sessionEnded tell an AUDITOR’s dashboard about sessions, with replay from a cursor; a MEMBER is refused', async () => {
+    const w = await sessionWorld('sess-events');
+    await approve(w);
+    const auditor = await addMember(server, w.org, 'AUDITOR');
+    type Got = { data?: { sessionStarted?: { cursor: string; action: string; session: { id: string; state: string } }; sessionEnded?: { cursor: string; action: string; session: { id: string; state: string; endReason: string | null } } }; errors?: unknown[] };
+    const subscribe = (token: string, field: 'sessionStarted' | 'sessionEnded', after: string | null = null) => {
+      const got: Got[] = [];
+      const errors: unknown[] = [];
+      const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { token }, retryAttempts: 0, lazy: true });
+      wsClients.push(client);
+      client.subscribe(
+        { query: `subscription($org: ID, $after: String) { ${field}(organizationId: $org, after: $after) { cursor action session { id state endReason } } }`, variables: { org: w.org.orgId, after } },
+        { next: (v) => got.push(v as Got), error: (e) => errors.push(e), complete: () => {} },
+      );
+      return { got, errors };
+    };
+    const started = subscribe(auditor.token, 'sessionStarted');
+    const ended = subscribe(auditor.token, 'sessionEnded');
+    const refused = subscribe(w.requester.token, 'sessionStarted');
+    await new Promise((r) => setTimeout(r, 200));
+
+    const { token, sessionId } = await startToken(w);
+    const c = await connect(token);
+    await shell(c);
+    await waitFor(() => started.got.some((g) => g.data?.sessionStarted?.session.id === sessionId));
+    expect(started.got[0].data!.sessionStarted).toMatchObject({ action: 'session.started', session: { id: sessionId, state: 'ACTIVE' } });
+    c.client.end();
+    await waitFor(() => ended.got.some((g) => g.data?.sessionEnded?.session.id === sessionId));
+    expect(ended.got.find((g) => g.data?.sessionEnded)!.data!.sessionEnded).toMatchObject({ action: 'session.ended', session: { id: sessionId, state: 'ENDED' } });
+    await waitFor(() => refused.errors.length > 0 || refused.got.some((g) => g.errors));
+    expect(JSON.stringify([refused.got, refused.errors])).toContain('FORBIDDEN');
+    expect(refused.got.some((g) => g.data?.sessionStarted)).toBe(false);
+
+    // A dashboard that reconnects with the last cursor it saw misses nothing and gets nothing twice.
+    const before = started.got[0].data!.sessionStarted!.cursor;
+    const replay = subscribe(auditor.token, 'sessionEnded', before);
+    await waitFor(() => replay.got.length > 0);
+    expect(replay.got.map((g) => g.data?.sessionEnded?.session.id)).toEqual([sessionId]);
+  });
+
+  it('fires SESSION_STARTED and SESSION_ENDED workflows with the session’s metadata, never its secret', async () => {
+    const w = await sessionWorld('sess-workflow');
+    await approve(w);
+    const created = await server.gql(
+      `mutation($input: CreateWorkflowInput!) { createWorkflow(input: $input) { __typename ... on CreateWorkflowPayload { workflow { id } } ... on Error { message } } }`,
+      { input: { organizationId: w.org.orgId, name: 'Tell the NOC', trigger: 'SESSION_ENDED', actions: [{ type: 'EMAIL', recipients: ['noc@example.test'], subject: 'ended {{credential.name}}', body: '{{session.user.email}} on {{session.host}}: {{session.endReason}}' }] } },
+      w.org.admin,
+    );
+    expect(created.data.createWorkflow.__typename, JSON.stringify(created)).toBe('CreateWorkflowPayload');
+    const { token } = await startToken(w);
+    const c = await connect(token);
+    await shell(c);
+    c.client.end();
+    await waitFor(async () => (await auditActions(w)).some((e: { action: string }) => e.action === 'session.ended'));
+    await enqueueWorkflowDeliveries(server.app.deps);
+    const deliveries = await server.app.deps.db.workflowDelivery.findMany({ where: { organizationId: localOf(w.org.orgId) } });
+    expect(deliveries.map((d) => d.trigger)).toEqual(['SESSION_ENDED']);
+    const vars = JSON.parse(deliveries[0].variables) as Record<string, string>;
+    expect(vars).toMatchObject({ event: 'SESSION_ENDED', 'session.host': `127.0.0.1:${target.port}`, 'session.user.email': w.requester.email, 'session.endReason': expect.stringMatching(/CLOSED/) });
+    expect(vars['session.id']).not.toBe('');
+    expect(deliveries[0].variables).not.toContain(TARGET_PASSWORD);
   });
 
   it('a watcher who loses the AUDITOR role stops receiving', async () => {

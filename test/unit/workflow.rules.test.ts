@@ -22,6 +22,10 @@ describe('triggerOf', () => {
     ['access_request.revoke', { to: 'REVOKED' }, 'ACCESS_REQUEST_DECIDED'],
     ['access_request.cancel', { to: 'CANCELLED' }, null],
     ['access_request.end', { to: 'EXPIRED' }, null],
+    ['session.started', {}, 'SESSION_STARTED'],
+    ['session.ended', { reason: 'CLIENT_CLOSED' }, 'SESSION_ENDED'],
+    ['session.watch', {}, null],
+    ['session.token_issued', {}, null],
   ])('%s %j → %s', (action, data, expected) => {
     expect(triggerOf(action, data)).toBe(expected);
   });

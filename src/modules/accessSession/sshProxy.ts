@@ -272,41 +272,53 @@ class LiveSession {
         await this.end(problem ?? 'TARGET_UNREACHABLE');
         return;
       }
-      open((err, t) => {
-        if (err) {
-          void this.end('TARGET_UNREACHABLE');
-          return;
-        }
-        targetStream = t;
-        t.on('data', (d: Buffer) => {
-          this.recorder.output(d);
-          stream.write(d);
-        });
-        t.stderr.on('data', (d: Buffer) => {
-          this.recorder.output(d);
-          stream.stderr.write(d);
-        });
-        stream.on('data', (d: Buffer) => {
-          this.recorder.input(d);
-          t.write(d);
-        });
-        stream.on('end', () => t.end());
-        t.on('exit', (code: number | null) => {
-          if (typeof code === 'number') stream.exit(code);
-        });
-        t.on('close', () => {
-          stream.end();
-          stream.close();
-        });
-      });
+      // The user (or the target) may have gone while the target was getting ready: opening a channel on a closed
+      // connection throws, and a throw here would be an unhandled rejection in the server process.
+      if (this.ended) return;
+      try {
+        this.openChannel(stream, open, (t) => (targetStream = t));
+      } catch {
+        await this.end('TARGET_CLOSED');
+      }
     };
     session.on('shell', (accept) => {
       const stream = accept();
-      void bridge(stream, (cb) => this.target!.shell(pty ? { term: pty.term, cols: pty.cols, rows: pty.rows, width: pty.width, height: pty.height } : false, cb));
+      void bridge(stream, (cb) => this.target!.shell(pty ? { term: pty.term, cols: pty.cols, rows: pty.rows, width: pty.width, height: pty.height } : false, cb)).catch(() => this.end('TARGET_CLOSED'));
     });
     session.on('exec', (accept, _reject, info) => {
       const stream = accept();
-      void bridge(stream, (cb) => this.target!.exec(info.command, pty ? { pty: { term: pty.term, cols: pty.cols, rows: pty.rows, width: pty.width, height: pty.height } } : {}, cb));
+      void bridge(stream, (cb) => this.target!.exec(info.command, pty ? { pty: { term: pty.term, cols: pty.cols, rows: pty.rows, width: pty.width, height: pty.height } } : {}, cb)).catch(() => this.end('TARGET_CLOSED'));
+    });
+  }
+
+  /** Opens the target's side of a channel and bridges the two, recording both directions. */
+  private openChannel(stream: ServerChannel, open: (cb: (err: Error | undefined, s: ClientChannel) => void) => void, opened: (t: ClientChannel) => void): void {
+    open((err, t) => {
+      if (err) {
+        void this.end('TARGET_UNREACHABLE');
+        return;
+      }
+      opened(t);
+      t.on('data', (d: Buffer) => {
+        this.recorder.output(d);
+        stream.write(d);
+      });
+      t.stderr.on('data', (d: Buffer) => {
+        this.recorder.output(d);
+        stream.stderr.write(d);
+      });
+      stream.on('data', (d: Buffer) => {
+        this.recorder.input(d);
+        t.write(d);
+      });
+      stream.on('end', () => t.end());
+      t.on('exit', (code: number | null) => {
+        if (typeof code === 'number') stream.exit(code);
+      });
+      t.on('close', () => {
+        stream.end();
+        stream.close();
+      });
     });
   }
 

@@ -8,6 +8,8 @@ import { ACCESS_SURFACES } from '../credential/reveal.service.ts';
 import { UserNode } from '../user/user.schema.ts';
 import { AccessRequestNode } from '../accessRequest/accessRequest.types.ts';
 import { viewerCan, type RequestWithDecisions } from '../accessRequest/accessRequest.queries.ts';
+import { AccessSessionNode } from '../accessSession/accessSession.schema.ts';
+import type { AccessSession } from '../../generated/prisma-sqlite/client.ts';
 import { auditFeed, decodeCursor, perDelivery, type FeedItem } from './feed.ts';
 
 builder.subscriptionType({
@@ -134,6 +136,36 @@ function pendingStepOf(row: AuditEvent): number | null {
 
 const AFTER = { description: 'A cursor from an earlier event: replay everything after it, then continue live.' };
 
+// --- sessionStarted / sessionEnded ---
+
+type SessionEvent = { session: AccessSession; action: string };
+
+const AccessSessionEventRef = builder.objectRef<FeedItem<SessionEvent>>('AccessSessionEvent').implement({
+  description: 'An SSH session through the recording proxy started or ended (re-read for the subscriber: never more than they may see).',
+  fields: (t) => ({
+    cursor: t.string({ description: 'Resume after this event with `after: cursor`.', resolve: (e) => e.cursor }),
+    action: t.string({ description: 'session.started or session.ended.', resolve: (e) => e.item.action }),
+    session: t.field({ type: AccessSessionNode, description: 'The session as it is now (state, times, end reason, recording hash).', resolve: (e) => e.item.session }),
+  }),
+});
+
+/** A feed of one session audit action, for those who may read recordings (ADMIN, AUDITOR) where it happened. */
+const sessionFeed = (ctx: Context, action: 'session.started' | 'session.ended', organizationId: string | number | null | undefined, after: string | null | undefined) =>
+  auditFeed<SessionEvent>({
+    ctx,
+    organizationIds: followed(ctx, 'accessSession:readRecording', organizationId),
+    after: after ? decodeCursor(after) : null,
+    async select(row, policy) {
+      if (row.action !== action || row.targetType !== 'AccessSession' || !row.targetId || !row.organizationId) return null;
+      if (!policy.can('accessSession:readRecording', { organizationId: row.organizationId })) return null;
+      const id = row.targetId;
+      const session = await perDelivery(policy, `session:${row.chain}:${row.seq}`, () =>
+        ctx.db.accessSession.findFirst({ where: { id, AND: [policy.readable('AccessSession')] } }),
+      );
+      return session ? { session, action: row.action } : null;
+    },
+  });
+
 builder.subscriptionFields((t) => ({
   passwordAccessed: t.field({
     type: PasswordAccessEvent,
@@ -213,6 +245,22 @@ builder.subscriptionFields((t) => ({
           return viewerCan(asOf(ctx, policy), event.request, { type: 'APPROVE' }) ? event : null;
         },
       }),
+    resolve: (event) => event,
+  }),
+  sessionStarted: t.field({
+    type: AccessSessionEventRef,
+    description: 'SSH sessions starting through the recording proxy, in the organizations where the viewer may read recordings (ADMIN, AUDITOR). Watch one with sessionActivity.',
+    authScopes: { can: 'accessSession:readRecording' },
+    args: { organizationId: t.arg.id({ description: 'Only this organization.' }), after: t.arg.string(AFTER) },
+    subscribe: (_root, args, ctx) => sessionFeed(ctx, 'session.started', args.organizationId, args.after),
+    resolve: (event) => event,
+  }),
+  sessionEnded: t.field({
+    type: AccessSessionEventRef,
+    description: 'SSH sessions ending (with their end reason and recording hash), in the organizations where the viewer may read recordings (ADMIN, AUDITOR).',
+    authScopes: { can: 'accessSession:readRecording' },
+    args: { organizationId: t.arg.id({ description: 'Only this organization.' }), after: t.arg.string(AFTER) },
+    subscribe: (_root, args, ctx) => sessionFeed(ctx, 'session.ended', args.organizationId, args.after),
     resolve: (event) => event,
   }),
   requestAvailable: t.field({

@@ -21,11 +21,14 @@ async function loadFacts(tx: TxClient, e: AuditEvent): Promise<Facts> {
   const org = await tx.organization.findUnique({ where: { id: e.organizationId! }, select: { name: true, status: true } });
   const user = e.actorUserId ? await tx.user.findUnique({ where: { id: e.actorUserId }, select: { email: true, name: true } }) : null;
   const apiKey = !user && e.actorApiKeyId ? await tx.apiKey.findUnique({ where: { id: e.actorApiKeyId }, select: { name: true } }) : null;
-  const request =
-    e.targetType === 'AccessRequest' && e.targetId
-      ? await tx.accessRequest.findUnique({ where: { id: e.targetId }, include: { requester: { select: { email: true } } } })
+  const session =
+    e.targetType === 'AccessSession' && e.targetId
+      ? await tx.accessSession.findUnique({ where: { id: e.targetId }, select: { id: true, requestId: true, userId: true, credentialId: true, assetId: true } })
       : null;
-  const credentialId = e.targetType === 'Credential' ? e.targetId : (request?.credentialId ?? null);
+  const asset = session?.assetId ? await tx.asset.findUnique({ where: { id: session.assetId }, select: { host: true, port: true } }) : null;
+  const requestId = e.targetType === 'AccessRequest' ? e.targetId : (session?.requestId ?? null);
+  const request = requestId ? await tx.accessRequest.findUnique({ where: { id: requestId }, include: { requester: { select: { email: true } } } }) : null;
+  const credentialId = e.targetType === 'Credential' ? e.targetId : (session?.credentialId ?? request?.credentialId ?? null);
   const credential = credentialId ? await tx.credential.findUnique({ where: { id: credentialId }, include: { category: { select: { name: true } } } }) : null;
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
   const at = e.at.toISOString();
@@ -51,6 +54,10 @@ async function loadFacts(tx: TxClient, e: AuditEvent): Promise<Facts> {
     'request.comment': str(data.comment),
     'request.startsAt': request?.startsAt.toISOString() ?? '',
     'request.endsAt': request?.endsAt.toISOString() ?? '',
+    'session.id': session ? encodeGlobalID('AccessSession', session.id) : '',
+    'session.user.email': session ? (request?.requester.email ?? user?.email ?? '') : '',
+    'session.host': asset ? `${asset.host}:${asset.port}` : '',
+    'session.endReason': e.action === 'session.ended' ? str(data.endReason) || str(data.reason) : '',
   };
   const subject: Subject = {
     credentialId,

@@ -1,7 +1,7 @@
 // The pure part of workflows: which audit entries fire which trigger, which filters match, and how templates
 // render for each target. No database, no network: table-tested in test/unit/workflow.rules.test.ts.
 
-export const WORKFLOW_TRIGGERS = ['PASSWORD_ACCESS', 'ACCESS_REQUEST_PENDING', 'ACCESS_REQUEST_DECIDED'] as const;
+export const WORKFLOW_TRIGGERS = ['PASSWORD_ACCESS', 'ACCESS_REQUEST_PENDING', 'ACCESS_REQUEST_DECIDED', 'SESSION_STARTED', 'SESSION_ENDED'] as const;
 export type WorkflowTrigger = (typeof WORKFLOW_TRIGGERS)[number];
 
 export const ID_FILTER_FIELDS = ['CREDENTIAL', 'ORGANIZATION_STATUS', 'UPDATED_BY', 'CATEGORY'] as const;
@@ -42,6 +42,9 @@ export function triggerOf(action: string, data: Record<string, unknown>): Workfl
   }
   if (action === 'access_request.approve') return data.to === 'PENDING' ? 'ACCESS_REQUEST_PENDING' : 'ACCESS_REQUEST_DECIDED';
   if (action === 'access_request.deny' || action === 'access_request.revoke') return 'ACCESS_REQUEST_DECIDED';
+  // SSH sessions through the recording proxy (docs/sessions.md).
+  if (action === 'session.started') return 'SESSION_STARTED';
+  if (action === 'session.ended') return 'SESSION_ENDED';
   return null;
 }
 
@@ -120,11 +123,12 @@ export type WorkflowVariable = { name: string; description: string; triggers: re
 
 const ALL = WORKFLOW_TRIGGERS;
 const REQUESTS = ['ACCESS_REQUEST_PENDING', 'ACCESS_REQUEST_DECIDED'] as const;
+const SESSIONS = ['SESSION_STARTED', 'SESSION_ENDED'] as const;
 
 /** Every variable a subject, body or message may use. Values are metadata only: never a secret. */
 export const WORKFLOW_VARIABLES: readonly WorkflowVariable[] = [
   { name: 'workflow.name', description: 'The workflow’s name.', triggers: ALL, sample: 'Sample workflow' },
-  { name: 'event', description: 'The trigger: PASSWORD_ACCESS, ACCESS_REQUEST_PENDING or ACCESS_REQUEST_DECIDED.', triggers: ALL, sample: 'PASSWORD_ACCESS' },
+  { name: 'event', description: 'The trigger: PASSWORD_ACCESS, ACCESS_REQUEST_PENDING, ACCESS_REQUEST_DECIDED, SESSION_STARTED or SESSION_ENDED.', triggers: ALL, sample: 'PASSWORD_ACCESS' },
   { name: 'occurredAt', description: 'When it happened (ISO 8601, UTC).', triggers: ALL, sample: '2026-01-01T00:00:00.000Z' },
   { name: 'organization.name', description: 'The organization’s name.', triggers: ALL, sample: 'Example Org' },
   { name: 'organization.status', description: 'The organization’s status (ACTIVE or INACTIVE).', triggers: ALL, sample: 'ACTIVE' },
@@ -146,6 +150,10 @@ export const WORKFLOW_VARIABLES: readonly WorkflowVariable[] = [
   { name: 'request.comment', description: 'The approver’s comment on the decision.', triggers: REQUESTS, sample: 'Sample comment' },
   { name: 'request.startsAt', description: 'Start of the requested window (ISO 8601, UTC).', triggers: REQUESTS, sample: '2026-01-01T00:00:00.000Z' },
   { name: 'request.endsAt', description: 'End of the requested window (ISO 8601, UTC).', triggers: REQUESTS, sample: '2026-01-01T01:00:00.000Z' },
+  { name: 'session.id', description: 'The SSH session’s global id (sessionRecording, sessionActivity).', triggers: SESSIONS, sample: 'QWNjZXNzU2Vzc2lvbjpzYW1wbGU=' },
+  { name: 'session.user.email', description: 'Email of the person in the session.', triggers: SESSIONS, sample: 'someone@example.com' },
+  { name: 'session.host', description: 'The target host and port the session opened.', triggers: SESSIONS, sample: 'server.example.com:22' },
+  { name: 'session.endReason', description: 'Why the session ended (e.g. CLIENT_CLOSED, WINDOW_ENDED, TERMINATED); empty when it started.', triggers: SESSIONS, sample: 'CLIENT_CLOSED' },
 ];
 
 const KNOWN = new Set(WORKFLOW_VARIABLES.map((v) => v.name));

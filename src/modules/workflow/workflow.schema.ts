@@ -29,6 +29,8 @@ const WorkflowTriggerEnum = builder.enumType('WorkflowTrigger', {
     PASSWORD_ACCESS: { description: 'A secret left the vault: reveal, copy, export, PDF export, autofill or print.' },
     ACCESS_REQUEST_PENDING: { description: 'An access request now waits for approvers (new, resubmitted, or its previous step completed).' },
     ACCESS_REQUEST_DECIDED: { description: 'An access request was approved (by people or automatically), denied or revoked.' },
+    SESSION_STARTED: { description: 'An SSH session through the recording proxy started (the target accepted the vaulted account).' },
+    SESSION_ENDED: { description: 'An SSH session through the recording proxy ended, with its reason.' },
   } as const satisfies Record<WorkflowTrigger, unknown>,
 });
 

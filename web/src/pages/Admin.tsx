@@ -299,12 +299,14 @@ const AdminSetWorkflowEnabled = graphql(`
   }
 `);
 
-const TRIGGERS: WorkflowTrigger[] = ['PASSWORD_ACCESS', 'ACCESS_REQUEST_PENDING', 'ACCESS_REQUEST_DECIDED'];
+const TRIGGERS: WorkflowTrigger[] = ['PASSWORD_ACCESS', 'ACCESS_REQUEST_PENDING', 'ACCESS_REQUEST_DECIDED', 'SESSION_STARTED', 'SESSION_ENDED'];
 /** A starting text per trigger (editable); only variables that trigger offers (workflowVariables). */
 const TEMPLATES: Record<WorkflowTrigger, { subject: string; body: string }> = {
   PASSWORD_ACCESS: { subject: '{{actor.email}} accessed {{credential.name}}', body: '{{actor.email}}: {{surface}} of {{credential.name}} at {{accessedAt}}.' },
   ACCESS_REQUEST_PENDING: { subject: 'Access request waiting: {{credential.name}}', body: '{{request.requester.email}} asks for {{credential.name}}: {{request.reason}}' },
   ACCESS_REQUEST_DECIDED: { subject: 'Access request {{request.state}}: {{credential.name}}', body: 'The request of {{request.requester.email}} for {{credential.name}} is {{request.state}}.' },
+  SESSION_STARTED: { subject: 'SSH session started: {{credential.name}}', body: '{{session.user.email}} opened {{session.host}} as {{credential.name}} at {{occurredAt}}.' },
+  SESSION_ENDED: { subject: 'SSH session ended: {{credential.name}}', body: 'The session of {{session.user.email}} on {{session.host}} ended ({{session.endReason}}) at {{occurredAt}}.' },
 };
 const ACTION_TYPES: WorkflowActionType[] = ['EMAIL', 'WEBHOOK', 'SLACK'];
 
