@@ -31,6 +31,7 @@ const schema = z.object({
   WS_REAUTH_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   WS_SLOW_CONSUMER_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   ACCESS_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+  TARGET_CHECK_INTERVAL_HOURS: z.coerce.number().min(0).max(8760).default(24),
   VAULTGATE_MASTER_KEY: z.string().optional(),
   WORKFLOW_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
   WORKFLOW_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
@@ -146,6 +147,7 @@ export const variableDocs: Record<keyof z.input<typeof schema>, string> = {
   AUTH_CACHE_MS: 'how long an instance reuses a resolved session or API key without reading it again (0 … 60000; `0` = read on every request). Sign-out, password change, disabling a user, membership changes and key revocation empty the cache at once on this instance and, through Redis, on the others; without Redis, another instance may honour an ended session for up to this long',
   WS_REAUTH_INTERVAL_MS: 'how often a WebSocket connection\'s session or API key is checked again; an invalid one closes the socket (`4401`); `0` = only when events are delivered',
   WS_SLOW_CONSUMER_MS: 'a subscriber that leaves an event unread this long is disconnected (`4008`)',
+  TARGET_CHECK_INTERVAL_HOURS: 'how often the scheduler checks each password that has a target (an SSH asset or a PostgreSQL role; docs/targets.md) still opens it, a few credentials per run; drift is flagged and audited (`target.drift`). `0` = only on demand (checkCredential)',
   ACCESS_SCHEDULER_INTERVAL_MS: 'how often the access-request scheduler records due transitions (window opens, window ends, approval times out); `0` runs it once at start only; at most `3600000`. Requests show their current state when read either way',
   VAULTGATE_MASTER_KEY: 'the master key itself: 32 bytes as base64 (44 characters) or hex (64 characters); when set, no key file is read',
   WORKFLOW_POLL_INTERVAL_MS: 'how often the workflow worker reads new audit entries and sends due deliveries (it also wakes on every appended entry); `0` = only on demand (`app.runWorkflows()`, used by tests); at most `3600000`',
@@ -311,6 +313,8 @@ export type Config = {
   wsSlowConsumerMs: number;
   /** How often the access-request scheduler looks for due transitions (0 = never; tests drive it by hand). */
   accessSchedulerIntervalMs: number;
+  /** How often each credential with a target is checked by the scheduler (ms; 0 = never). */
+  targetCheckIntervalMs: number;
   /** How often the workflow worker reads new audit entries and sends due deliveries (0 = only on demand). */
   workflowPollIntervalMs: number;
   /** Attempts per workflow delivery before it is given up. */
@@ -418,6 +422,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     stepUpMaxAgeMs: c.STEP_UP_MAX_AGE_SECONDS * 1000,
     accessSchedulerIntervalMs: c.ACCESS_SCHEDULER_INTERVAL_MS,
+    targetCheckIntervalMs: Math.round(c.TARGET_CHECK_INTERVAL_HOURS * 3_600_000),
     redisUrl: c.REDIS_URL,
     redisEventsChannel: c.REDIS_EVENTS_CHANNEL,
     rateLimits: {

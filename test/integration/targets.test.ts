@@ -221,6 +221,40 @@ describe('checkCredential and changeCredentialOnTarget (GraphQL)', () => {
   });
 });
 
+describe('the scheduled drift check (TARGET_CHECK_INTERVAL_HOURS)', () => {
+  it('checks each password with a target once per interval, and flags a password changed outside vaultgate', async () => {
+    const checking = await startTestServer({ env: { TARGET_CHECK_INTERVAL_HOURS: '1' } });
+    try {
+      const org = await createOrg(checking, 'target-scheduled');
+      const created = await checking.gql(CREATE_CREDENTIAL, { input: { organizationId: org.orgId, kind: 'PASSWORD', name: 'root scheduled', username: 'root', password: target.password() } }, org.admin);
+      const id = created.data.createCredential.credential.id as string;
+      const asset = await checking.gql(gql.createAsset, { input: { organizationId: org.orgId, name: 'target scheduled', host: '127.0.0.1', port: target.port, hostKeyFingerprint: target.fingerprint } }, org.admin);
+      await checking.gql(gql.link, { input: { credentialId: id, assetId: asset.data.createAsset.asset.id } }, org.admin);
+      const status = async () => (await checking.gql(gql.credential, { id }, org.admin)).data.node.targetStatus;
+      const actions = async () => ((await checking.gql(gql.audit, { id: org.orgId }, org.admin)).data.auditEvents.edges as { node: { action: string } }[]).map((e) => e.node.action);
+
+      await checking.app.runScheduler();
+      expect(await status()).toBe('OK');
+      await checking.app.runScheduler(); // within the interval: not checked again
+      expect(await actions()).toEqual(['target.check_ok']);
+
+      const old = target.password();
+      const outside = 'Changed-Outside-Scheduled-9!';
+      expect((await sshConnector.change(sshConfig(), { username: 'root' }, old, outside)).ok).toBe(true);
+      try {
+        checking.clock.advance(61 * 60_000);
+        await checking.app.runScheduler();
+        expect(await status()).toBe('DRIFT');
+        expect(await actions()).toEqual(['target.drift', 'target.check_ok']);
+      } finally {
+        await sshConnector.change(sshConfig(), { username: 'root' }, outside, old);
+      }
+    } finally {
+      await checking.stop();
+    }
+  });
+});
+
 describe('changeOnTargetAfterCheckIn', () => {
   it('after check-in the released password no longer opens the target; the vault’s current secret does', async () => {
     const old = target.password();

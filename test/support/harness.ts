@@ -118,6 +118,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ACCESS_SCHEDULER_INTERVAL_MS: '0',
     // Likewise the workflow worker: tests call app.runWorkflows().
     WORKFLOW_POLL_INTERVAL_MS: '0',
+    // No scheduled drift checks of passwords on their targets unless a test asks (targets.test.ts does): they would
+    // log in to the tests' stand-in SSH servers behind their backs.
+    TARGET_CHECK_INTERVAL_HOURS: '0',
     // Every fixture signs in from 127.0.0.1 and the clock stands still: per-address and per-minute limits are
     // generous here; rateLimits.test.ts starts servers with tight ones. Per-account lockouts keep their defaults.
     RATE_LIMIT_SIGNIN_PER_ADDRESS: '100000',

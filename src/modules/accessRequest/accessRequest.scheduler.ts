@@ -6,7 +6,7 @@ import { anonymousPolicy } from '../../policy/policy.ts';
 import { announceAppended } from '../audit/audit.chain.ts';
 import { dueTransitions, type RequestState } from './accessRequest.state.ts';
 import { applyTimed, publish, timedData } from './accessRequest.commands.ts';
-import { runDueTargetChanges } from '../target/target.service.ts';
+import { runDueTargetChanges, runScheduledTargetChecks } from '../target/target.service.ts';
 
 // Time-driven transitions (start, end, pending timeout), persisted by the scheduler with no actor.
 
@@ -84,6 +84,8 @@ export function startScheduler(deps: AppDeps, intervalMs: number): { stop(): Pro
       const moved = await runDueTransitions(deps);
       // Changes on targets that ended requests asked for; network I/O, after the lifecycle's transactions.
       await runDueTargetChanges(systemContext(deps));
+      // The periodic drift check of stored passwords against their targets (TARGET_CHECK_INTERVAL_HOURS).
+      await runScheduledTargetChecks(systemContext(deps), deps.config.targetCheckIntervalMs);
       return moved;
     },
     idle: 0,

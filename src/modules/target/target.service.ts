@@ -87,19 +87,66 @@ async function audit(ctx: Context, c: Credential, action: string, data: Record<s
  */
 export async function checkCredential(ctx: Context, globalId: string): Promise<Credential> {
   const credential = await loadAuthorized(ctx, globalId, 'credential:checkOnTarget');
+  const outcome = await verifyOnTarget(ctx, credential);
+  if (outcome === 'NO_TARGET') throw new NoTargetError();
+  if (outcome !== 'OK' && outcome !== 'DRIFT') throw new TargetOperationError(outcome);
+  return ctx.db.credential.findUniqueOrThrow({ where: { id: credential.id } });
+}
+
+/** One check of the current secret on its target, audited (OK, DRIFT, or why it could not be checked). */
+async function verifyOnTarget(ctx: Context, credential: CredentialWithAsset): Promise<'OK' | 'DRIFT' | 'NO_TARGET' | TargetFailureReason> {
   const target = targetOf(credential);
-  if (!target) throw new NoTargetError();
+  if (!target) return 'NO_TARGET';
   const secret = await passwordOf(ctx, credential, credential.currentVersion);
-  if (secret === null) throw new NoTargetError();
+  if (secret === null) return 'NO_TARGET';
   const result = await target.connector.verify(target.config, { username: credential.username! }, secret);
   const base = { protocol: target.config.protocol, version: credential.currentVersion };
-  if (result.ok) await audit(ctx, credential, 'target.check_ok', base, 'OK');
-  else if (result.reason === 'AUTH_REJECTED') await audit(ctx, credential, 'target.drift', base, 'DRIFT');
-  else {
-    await audit(ctx, credential, 'target.check_failed', { ...base, reason: result.reason }, null);
-    throw new TargetOperationError(result.reason);
+  if (result.ok) {
+    await audit(ctx, credential, 'target.check_ok', base, 'OK');
+    return 'OK';
   }
-  return ctx.db.credential.findUniqueOrThrow({ where: { id: credential.id } });
+  if (result.reason === 'AUTH_REJECTED') {
+    await audit(ctx, credential, 'target.drift', base, 'DRIFT');
+    return 'DRIFT';
+  }
+  await audit(ctx, credential, 'target.check_failed', { ...base, reason: result.reason }, null);
+  return result.reason;
+}
+
+/**
+ * The scheduled drift check (TARGET_CHECK_INTERVAL_HOURS): credentials with a target that were not checked within
+ * the interval are checked, a few per run, each claimed with a conditional update on targetCheckedAt so that one
+ * instance does it. A change that is due or pending is left to runDueTargetChanges.
+ */
+export async function runScheduledTargetChecks(ctx: Context, intervalMs: number, limit = 10): Promise<number> {
+  if (intervalMs <= 0) return 0;
+  const now = ctx.clock.now();
+  const staleBefore = new Date(now.getTime() - intervalMs);
+  const candidates = await ctx.db.credential.findMany({
+    where: {
+      kind: 'PASSWORD',
+      username: { not: null },
+      archivedAt: null,
+      pendingVersion: null,
+      OR: [{ targetStatus: null }, { targetStatus: { in: ['OK', 'DRIFT', 'CHANGE_FAILED'] } }],
+      AND: [
+        { OR: [{ targetCheckedAt: null }, { targetCheckedAt: { lt: staleBefore } }] },
+        { OR: [{ asset: { is: { hostKeyFingerprint: { not: null } } } }, { url: { startsWith: 'postgres' } }] },
+      ],
+    },
+    include: { asset: true },
+    orderBy: [{ targetCheckedAt: 'asc' }, { id: 'asc' }],
+    take: limit,
+  });
+  let checked = 0;
+  for (const c of candidates) {
+    if (!targetOf(c)) continue;
+    const { count } = await ctx.db.credential.updateMany({ where: { id: c.id, targetCheckedAt: c.targetCheckedAt, pendingVersion: null }, data: { targetCheckedAt: now } });
+    if (count !== 1) continue;
+    await verifyOnTarget(ctx, c);
+    checked++;
+  }
+  return checked;
 }
 
 /** `changeCredentialOnTarget`: authorizes, then changes the password on the target now (see changeOnTarget). */
