@@ -233,8 +233,11 @@ describe('the scheduled drift check (TARGET_CHECK_INTERVAL_HOURS)', () => {
       const status = async () => (await checking.gql(gql.credential, { id }, org.admin)).data.node.targetStatus;
       const actions = async () => ((await checking.gql(gql.audit, { id: org.orgId }, org.admin)).data.auditEvents.edges as { node: { action: string } }[]).map((e) => e.node.action);
 
+      // The check looks for stale credentials every 5 minutes (it ran at start, when there were none).
+      checking.clock.advance(6 * 60_000);
       await checking.app.runScheduler();
       expect(await status()).toBe('OK');
+      checking.clock.advance(6 * 60_000);
       await checking.app.runScheduler(); // within the interval: not checked again
       expect(await actions()).toEqual(['target.check_ok']);
 

@@ -113,6 +113,10 @@ async function verifyOnTarget(ctx: Context, credential: CredentialWithAsset): Pr
   return result.reason;
 }
 
+/** How often the scheduled drift check looks for credentials to check, per database (one app). */
+const CHECK_RUN_EVERY_MS = 5 * 60_000;
+const lastCheckRun = new WeakMap<object, number>();
+
 /**
  * The scheduled drift check (TARGET_CHECK_INTERVAL_HOURS): credentials with a target that were not checked within
  * the interval are checked, a few per run, each claimed with a conditional update on targetCheckedAt so that one
@@ -121,6 +125,11 @@ async function verifyOnTarget(ctx: Context, credential: CredentialWithAsset): Pr
 export async function runScheduledTargetChecks(ctx: Context, intervalMs: number, limit = 10): Promise<number> {
   if (intervalMs <= 0) return 0;
   const now = ctx.clock.now();
+  // The scheduler ticks every second; looking for stale credentials (a query over the table) is worth it a few
+  // times an hour, not at every tick.
+  const last = lastCheckRun.get(ctx.db);
+  if (last !== undefined && now.getTime() - last < CHECK_RUN_EVERY_MS) return 0;
+  lastCheckRun.set(ctx.db, now.getTime());
   const staleBefore = new Date(now.getTime() - intervalMs);
   const candidates = await ctx.db.credential.findMany({
     where: {
